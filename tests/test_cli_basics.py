@@ -1,0 +1,20 @@
+import subprocess
+import sys
+
+from mimea_core.cli import build_parser, main
+
+
+def test_help_lists_commands(capsys):
+    parser = build_parser()
+    text = parser.format_help()
+    assert "COMMAND" in text
+
+
+def test_unknown_command_exits_nonzero():
+    proc = subprocess.run([sys.executable, "-m", "mimea_core", "no-such-command"], capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+
+
+def test_main_is_callable():
+    assert callable(main)
