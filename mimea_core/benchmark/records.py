@@ -1,0 +1,90 @@
+"""Result files of a grid: ``<out>/<grid>.json`` (records) and ``<out>/<grid>.md`` (table).
+
+Writes are atomic (temp file + rename), so a benchmark killed at any moment leaves the previous
+results intact and a rerun resumes with the cells still missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from mimea_core.errors import MimeaError
+
+
+def load_records(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise MimeaError(f"{path}: not a valid benchmark result file ({err})") from err
+    if not isinstance(data, dict) or not isinstance(data.get("records"), list):
+        raise MimeaError(f"{path}: expected a JSON object with a 'records' list")
+    return data["records"]
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_records(path: Path, grid_name: str, records: list[dict[str, Any]]) -> None:
+    payload = {"grid": grid_name, "records": records}
+    atomic_write_text(path, json.dumps(payload, indent=1, sort_keys=False) + "\n")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def environment_stamp(repo: Path) -> dict[str, Any]:
+    """Date, machine, commit and library versions, stored with every record."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=repo,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+        )
+    except (OSError, subprocess.CalledProcessError):
+        commit, dirty = "unknown", False
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpu_count": os.cpu_count(),
+        },
+        "commit": commit + ("-dirty" if dirty else ""),
+        "versions": {
+            "python": sys.version.split()[0],
+            **{p: _version(p) for p in ("torch", "numpy", "pot", "mimea-workbench")},
+        },
+    }

@@ -1,0 +1,123 @@
+"""Run a grid cell by cell, each as a separate ``python -m mimea_core train`` process.
+
+A separate process per cell gives each record an honest peak-memory figure (``ru_maxrss`` is a
+per-process high-water mark) and makes every record reproducible from the command it stores.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mimea_core.benchmark.grid import BenchCell, GridSpec
+from mimea_core.benchmark.records import environment_stamp, load_records, save_records
+from mimea_core.benchmark.report import write_markdown
+from mimea_core.errors import MimeaError
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    out_dir: Path
+    runs_dir: Path
+    device: str = "auto"
+    time_budget_s: float | None = None
+    extra_flags: tuple[str, ...] = ()
+    repo: Path = Path(".")
+
+
+def train_command(cell: BenchCell, options: BenchOptions) -> list[str]:
+    cmd = [
+        sys.executable, "-m", "mimea_core", "train", cell.dataset_path,
+        "--seed-ratio", f"{cell.seed_ratio:g}",
+        "--split-seed", str(cell.split_seed),
+        "--out", str(options.runs_dir / cell.run_name),
+        "--device", options.device,
+    ]  # fmt: skip
+    if options.time_budget_s:
+        cmd += ["--time-budget", f"{options.time_budget_s:g}"]
+    return cmd + list(cell.variant.flags) + list(options.extra_flags)
+
+
+def _completed_metrics(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / "metrics.json"
+    if not path.exists():
+        return None
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return None
+    return metrics if "standard" in metrics else None
+
+
+def run_cell(cell: BenchCell, options: BenchOptions, log: Callable[[str], None]) -> dict[str, Any]:
+    """Train and evaluate one cell (or reuse a finished run directory) and return its record."""
+    cmd = train_command(cell, options)
+    run_dir = options.runs_dir / cell.run_name
+    metrics = _completed_metrics(run_dir)
+    wall = None
+    if metrics is None:
+        run_dir.parent.mkdir(parents=True, exist_ok=True)
+        log_path = run_dir.parent / f"{cell.run_name}.log"
+        log(f"$ {shlex.join(cmd)}  (log: {log_path})")
+        start = time.perf_counter()
+        with open(log_path, "w", encoding="utf-8") as fh:
+            proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=options.repo)
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
+            raise MimeaError(f"cell {cell.key} failed (exit {proc.returncode}): " + " | ".join(tail))
+        metrics = _completed_metrics(run_dir)
+        if metrics is None:
+            raise MimeaError(f"cell {cell.key}: {run_dir}/metrics.json missing after training")
+    record = dict(metrics)
+    record.update(
+        {
+            "grid_key": cell.key,
+            "variant": cell.variant.name,
+            "variant_description": cell.variant.description,
+            "dataset_path": cell.dataset_path,
+            "command": shlex.join(cmd),
+            "wall_seconds": wall,
+            "run_dir": str(run_dir),
+        }
+    )
+    record.setdefault("dataset", cell.dataset)
+    record.update(environment_stamp(options.repo))
+    return record
+
+
+def run_grid(
+    grid: GridSpec,
+    options: BenchOptions,
+    log: Callable[[str], None] = print,
+    result_name: str | None = None,
+) -> Path:
+    """Run every cell of ``grid`` not yet recorded; return the JSON result path.
+
+    Results go to ``options.out_dir/<result_name or grid.name>.json`` plus a ``.md`` table, rewritten
+    after every cell.
+    """
+    name = result_name or grid.name
+    json_path = options.out_dir / f"{name}.json"
+    records = load_records(json_path)
+    done = {r.get("grid_key") for r in records}
+    cells = grid.cells()
+    todo = [c for c in cells if c.key not in done]
+    log(f"grid {name}: {len(cells)} cells, {len(cells) - len(todo)} already done, {len(todo)} to run")
+    for i, cell in enumerate(todo, 1):
+        log(f"[{i}/{len(todo)}] {cell.key}")
+        record = run_cell(cell, options, log)
+        records.append(record)
+        save_records(json_path, name, records)
+        write_markdown(json_path.with_suffix(".md"), name, records)
+        std = record.get("standard", {})
+        log(f"  standard H@1 {std.get('hits@1', float('nan')):.3f}  MRR {std.get('mrr', float('nan')):.3f}")
+    write_markdown(json_path.with_suffix(".md"), name, records)
+    return json_path
