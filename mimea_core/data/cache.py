@@ -1,0 +1,116 @@
+"""On-disk cache of parsed pairs under ``$MIMEA_CACHE`` (default ``~/.cache/mimea``).
+
+A pair is stored as one ``.npz`` (arrays plus the strings as a UTF-8 JSON blob, so it loads with
+``allow_pickle=False``), named by a hash of the reader, its options and the bytes of every input
+file: editing any input file makes a new key. Writes are atomic (temp file + ``os.replace``), so a
+killed process never leaves a half-written entry; an unreadable entry is ignored and rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from mimea_core.data.types import KnowledgeGraph, MMKGPair
+
+CACHE_VERSION = "1"
+log = logging.getLogger(__name__)
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("MIMEA_CACHE") or Path.home() / ".cache" / "mimea") / "pairs"
+
+
+def fingerprint(files: list[Path], options: str) -> str:
+    """Hash of ``options`` and the name and bytes of every file (order matters)."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{CACHE_VERSION}|{options}".encode())
+    for path in files:
+        digest.update(b"\0" + path.name.encode() + b"\0")
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 22):
+                digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _kg_meta(kg: KnowledgeGraph) -> dict:
+    return {
+        "name": kg.name,
+        "entities": kg.entities,
+        "names": kg.names,
+        "relations": kg.relations,
+        "attributes": kg.attributes,
+        "attr_values": kg.attr_values,
+        "images": [[int(k), v] for k, v in kg.images.items()],
+        "dropped_duplicate_triples": kg.dropped_duplicate_triples,
+        "dropped_duplicate_attributes": kg.dropped_duplicate_attributes,
+    }
+
+
+def save(pair: MMKGPair, key: str) -> None:
+    """Store ``pair`` (without extra features) under ``key``; failures only log (the cache is optional)."""
+    meta = {
+        "name": pair.name,
+        "warnings": pair.warnings,
+        "kg1": _kg_meta(pair.kg1),
+        "kg2": _kg_meta(pair.kg2),
+    }
+    arrays = {"links": pair.links, "meta": np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
+    for side, kg in (("kg1", pair.kg1), ("kg2", pair.kg2)):
+        arrays[f"{side}_triples"] = kg.triples
+        arrays[f"{side}_attr_triples"] = kg.attr_triples
+        arrays[f"{side}_attr_numeric"] = kg.attr_numeric
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{key}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, **arrays)
+            os.replace(tmp, folder / f"{key}.npz")
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as err:
+        log.debug("could not write the cache in %s: %s", folder, err)
+
+
+def load(key: str) -> MMKGPair | None:
+    path = cache_dir() / f"{key}.npz"
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(data["meta"].tobytes().decode())
+            kgs = []
+            for side in ("kg1", "kg2"):
+                m = meta[side]
+                kgs.append(
+                    KnowledgeGraph(
+                        name=m["name"],
+                        entities=m["entities"],
+                        names=m["names"],
+                        relations=m["relations"],
+                        triples=data[f"{side}_triples"],
+                        attributes=m["attributes"],
+                        attr_triples=data[f"{side}_attr_triples"],
+                        attr_values=m["attr_values"],
+                        attr_numeric=data[f"{side}_attr_numeric"],
+                        images={int(k): v for k, v in m["images"]},
+                        dropped_duplicate_triples=m["dropped_duplicate_triples"],
+                        dropped_duplicate_attributes=m["dropped_duplicate_attributes"],
+                    )
+                )
+            return MMKGPair(
+                name=meta["name"], kg1=kgs[0], kg2=kgs[1], links=data["links"], warnings=meta["warnings"]
+            )
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as err:
+        log.debug("ignoring unreadable cache entry %s: %s", path, err)
+        return None

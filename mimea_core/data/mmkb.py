@@ -1,0 +1,150 @@
+"""Reader for the MMKB layout (FB15K / DB15K / YAGO15K releases, ``../shared/data/mmkb_offline``).
+
+One folder per KG holding ``<KG>_EntityTriples.txt`` (required), ``<KG>_NumericalTriples*.txt``,
+``<KG>_EntityNames.txt`` and ``<KG>_ImageIndex.txt`` (optional); the links to KG1 sit in the second
+KG's folder as ``<KG>_SameAsLink.txt`` (``/m/x <SameAs> <uri> .``). Lines may be tab-separated or
+N-Triples-like; both forms are read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mimea_core.data.builder import KGBuilder, UnknownEntity
+from mimea_core.data.lines import expect_fields, split_first, triple_fields
+from mimea_core.data.links import RawLinks
+from mimea_core.data.names import clean_name
+from mimea_core.data.textio import data_lines, read_lines
+from mimea_core.data.values import literal_text
+from mimea_core.errors import DataFormatError
+
+TRIPLES = "_EntityTriples.txt"
+NUMERICAL = "_NumericalTriples"
+NAMES = "_EntityNames.txt"
+IMAGES = "_ImageIndex.txt"
+LINKS = "_SameAsLink.txt"
+
+
+def is_mmkb_kg(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.glob(f"*{TRIPLES}"))
+
+
+def _one(folder: Path, pattern: str, required: bool) -> Path | None:
+    found = sorted(p for p in folder.glob(pattern) if p.is_file())
+    if not found:
+        if required:
+            raise DataFormatError(folder, None, f"no file matching {pattern!r}; expected an MMKB KG folder")
+        return None
+    return found[0]
+
+
+def kg_files(folder: Path) -> dict[str, Path]:
+    """The MMKB files of one KG folder: keys ``triples`` (always), ``numerical``, ``names``, ``images``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataFormatError(folder, None, "folder not found; expected an MMKB KG folder")
+    files = {"triples": _one(folder, f"*{TRIPLES}", True)}
+    for key, pattern in (
+        ("numerical", f"*{NUMERICAL}*.txt"),
+        ("names", f"*{NAMES}"),
+        ("images", f"*{IMAGES}"),
+    ):
+        path = _one(folder, pattern, False)
+        if path is not None:
+            files[key] = path
+    return files  # type: ignore[return-value]
+
+
+def kg_name(folder: Path) -> str:
+    return kg_files(folder)["triples"].name[: -len(TRIPLES)] or Path(folder).name
+
+
+def read_kg(folder: Path, name: str | None = None) -> KGBuilder:
+    files = kg_files(folder)
+    builder = KGBuilder(name or kg_name(folder))
+    read_triples(files["triples"], builder)
+    if "numerical" in files:
+        read_attributes(files["numerical"], builder)
+    if "names" in files:
+        read_names(files["names"], builder)
+    if "images" in files:
+        read_images(files["images"], builder)
+    return builder
+
+
+def read_triples(path: Path, builder: KGBuilder) -> None:
+    what = "head, relation, tail: tab-separated or '<h> <r> <t> .'"
+    add = builder.add_triple
+    for lineno, line in data_lines(read_lines(path, "relation triples")):
+        fields = triple_fields(line)
+        if len(fields) != 3 or not all(fields):
+            expect_fields(path, lineno, fields, 3, what)
+        try:
+            add(fields[0], fields[1], fields[2])
+        except UnknownEntity as err:
+            raise unknown(path, lineno, builder, err) from None
+
+
+def read_attributes(path: Path, builder: KGBuilder) -> None:
+    what = "entity, attribute, value"
+    for lineno, line in data_lines(read_lines(path, "attribute triples")):
+        fields = triple_fields(line)
+        if len(fields) != 3 or not all(fields):
+            expect_fields(path, lineno, fields, 3, what)
+        try:
+            builder.add_attribute(fields[0], fields[1], literal_text(fields[2]))
+        except UnknownEntity as err:
+            raise unknown(path, lineno, builder, err) from None
+
+
+def read_names(path: Path, builder: KGBuilder) -> None:
+    for lineno, line in data_lines(read_lines(path, "entity names")):
+        entity, name = split_first(path, lineno, line, "entity, name")
+        try:
+            builder.add_name(entity, clean_name(name))
+        except UnknownEntity as err:
+            raise unknown(path, lineno, builder, err) from None
+
+
+def read_images(path: Path, builder: KGBuilder) -> None:
+    for lineno, line in data_lines(read_lines(path, "an image index")):
+        entity, image = split_first(path, lineno, line, "entity, image id or URL")
+        try:
+            builder.add_image(entity, image)
+        except UnknownEntity as err:
+            raise unknown(path, lineno, builder, err) from None
+
+
+def unknown(path: Path, lineno: int, builder: KGBuilder, err: UnknownEntity) -> DataFormatError:
+    return DataFormatError(
+        path,
+        lineno,
+        f"unknown {builder.name} entity {err.args[0]!r}; expected one listed in {builder.closed_by}",
+    )
+
+
+def read_links(path: Path) -> RawLinks:
+    """``/m/x <SameAs> <uri> .`` (or ``a<TAB>b``) lines; the KG1 (FB15K) entity comes first."""
+    raw = RawLinks(Path(path))
+    for lineno, line in data_lines(read_lines(path, "links '/m/x <SameAs> <uri> .'")):
+        fields = triple_fields(line)
+        if len(fields) == 3:
+            left, right = fields[0], fields[2]
+        elif len(fields) == 2:
+            left, right = fields
+        else:
+            raise DataFormatError(
+                path,
+                lineno,
+                f"expected a link 'kg1_entity <SameAs> kg2_entity .', found {len(fields)} fields",
+            )
+        if not left or not right:
+            raise DataFormatError(
+                path, lineno, "expected a link 'kg1_entity <SameAs> kg2_entity .', found an empty field"
+            )
+        raw.rows.append((raw.path, lineno, left, right))
+    return raw
+
+
+def find_links(folder: Path) -> Path | None:
+    return _one(Path(folder), f"*{LINKS}", False)
