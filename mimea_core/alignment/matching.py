@@ -36,7 +36,7 @@ def one_to_one_matching(
         method: ``"auto"`` (Hungarian when both sides are ≤ ``max_hungarian``, Sinkhorn otherwise),
             ``"hungarian"`` or ``"sinkhorn"``.
         reg, max_iter, tol: Sinkhorn's entropic regularisation (in similarity units), iteration cap
-            and tolerance on the row-marginal violation (relative).
+            and tolerance on the column-marginal violation (relative).
 
     Returns:
         int64 (min(n1, n2), 2) array of ``(row, column)`` pairs sorted by row; every row and column
@@ -66,11 +66,14 @@ def _hungarian(S: np.ndarray) -> np.ndarray:
     return pairs[np.argsort(pairs[:, 0], kind="stable")]
 
 
-def _sinkhorn_log_plan(S: torch.Tensor, reg: float, max_iter: int, tol: float) -> torch.Tensor:
-    """``log T`` (n1, n2) of the entropic plan for cost ``-S``, uniform marginals, float32, in place.
+def _sinkhorn_log_plan(
+    S: torch.Tensor, reg: float, max_iter: int, tol: float, chunk_size: int = 1024
+) -> torch.Tensor:
+    """``log T`` (n1, n2) of the entropic plan for cost ``-S``, uniform marginals, float32.
 
     Alternates ``u = log a - LSE_j(K_ij + v_j)`` and ``v = log b - LSE_i(K_ij + u_i)`` with
-    ``K = S/ε``; stops when ``max_i |n1·Σ_j T_ij - 1| < tol``.
+    ``K = S/ε``; stops when ``max_j |n2·Σ_i T_ij - 1| < tol``. The log-sum-exps run over row
+    chunks, so memory is one (n1, n2) matrix plus a chunk.
     """
     if not reg > 0:
         raise ValueError(f"reg must be > 0, got {reg}")
@@ -80,20 +83,32 @@ def _sinkhorn_log_plan(S: torch.Tensor, reg: float, max_iter: int, tol: float) -
     u = torch.zeros(n1)
     v = torch.zeros(n2)
     for _ in range(max_iter):
-        u = log_a - torch.logsumexp(K + v[None, :], dim=1)
-        v = log_b - torch.logsumexp(K + u[:, None], dim=0)
-        row_mass = torch.exp(torch.logsumexp(K + v[None, :], dim=1) + u - log_a)
-        if float((row_mass - 1).abs().max()) < tol:
+        u = log_a - _chunked_row_lse(K, v, chunk_size)
+        col_lse = _chunked_row_lse(K.T, u, chunk_size)
+        # column-marginal violation of the current plan (rows are exact after the u update)
+        if float((torch.exp(col_lse + v - log_b) - 1).abs().max()) < tol:
             break
+        v = log_b - col_lse
     K += u[:, None]
     K += v[None, :]
     return K
 
 
+def _chunked_row_lse(K: torch.Tensor, add: torch.Tensor, chunk_size: int) -> torch.Tensor:
+    """``logsumexp(K + add[None, :], dim=1)`` over row chunks (``K`` may be a transposed view)."""
+    out = torch.empty(K.shape[0], dtype=K.dtype)
+    for start in range(0, K.shape[0], chunk_size):
+        stop = min(start + chunk_size, K.shape[0])
+        out[start:stop] = torch.logsumexp(K[start:stop] + add[None, :], dim=1)
+    return out
+
+
 def _greedy_decode(scores: torch.Tensor) -> np.ndarray:
-    """Greedy one-to-one decoding by rounds of best-free-column proposals (see module docstring)."""
+    """Greedy one-to-one decoding by rounds of best-free-column proposals (see module docstring).
+
+    ``scores`` is overwritten (taken columns are set to -inf).
+    """
     n1, n2 = scores.shape
-    scores = scores.clone()
     free_rows = torch.ones(n1, dtype=torch.bool)
     free_cols = torch.ones(n2, dtype=torch.bool)
     pairs: list[np.ndarray] = []

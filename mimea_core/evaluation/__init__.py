@@ -1,0 +1,28 @@
+"""Honest evaluation: similarity (cosine, CSLS), ranks, Hits@k / MRR, standard and open protocols.
+
+Entry points: :func:`evaluate_embeddings` (all test metrics, DESIGN.md section 3 shape) and
+:func:`validation_mrr` (cheap per-epoch model selection on the validation pairs).
+"""
+
+from mimea_core.evaluation.protocols import (
+    csls_matrix,
+    evaluate_embeddings,
+    one_to_one_hits,
+    rank_queries,
+    validation_mrr,
+)
+from mimea_core.evaluation.ranking import GoldIndex, block_ranks, metrics_from_ranks
+from mimea_core.evaluation.similarity import neighbourhood_means, row_neighbourhood_mean
+
+__all__ = [
+    "GoldIndex",
+    "block_ranks",
+    "csls_matrix",
+    "evaluate_embeddings",
+    "metrics_from_ranks",
+    "neighbourhood_means",
+    "one_to_one_hits",
+    "rank_queries",
+    "row_neighbourhood_mean",
+    "validation_mrr",
+]

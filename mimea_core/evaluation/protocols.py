@@ -1,0 +1,179 @@
+"""Honest evaluation protocols on an :class:`~mimea_core.embeddings.Embeddings` and a split.
+
+- **standard**: each test source's gold target is ranked among all test targets (as papers do);
+  CSLS neighbourhoods are taken within the test sources and the test targets.
+- **open**: ranked among *all* KG2 entities not used as seeds (not in train or valid), plus every
+  test target (a gold target is always a candidate, even when a one-to-many link also put it in
+  the seeds); the source-side CSLS neighbourhood is likewise all non-seed KG1 entities plus the
+  test sources. This is what a curator faces.
+- both directions: ``l2r`` (KG1 → KG2, the headline) and ``r2l`` (KG2 → KG1), with cosine and CSLS.
+- **one-to-one**: a global one-to-one matching (:func:`~mimea_core.alignment.one_to_one_matching`)
+  of the standard l2r CSLS matrix; Hits@1 = share of test sources matched to one of their gold targets.
+
+Gold links may be one-to-many: a query is correct when it ranks any of its gold candidates first
+(see :mod:`mimea_core.evaluation.ranking` for the exact rank definition and ties).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import torch
+
+from mimea_core.alignment import one_to_one_matching
+from mimea_core.data.types import Split
+from mimea_core.embeddings import Embeddings
+from mimea_core.evaluation.ranking import GoldIndex, block_ranks, metrics_from_ranks
+from mimea_core.evaluation.similarity import (
+    csls_from_cosine,
+    normalize_rows,
+    row_chunks,
+    row_neighbourhood_mean,
+    topk_mean,
+)
+
+log = logging.getLogger(__name__)
+
+SIMILARITIES = ("cosine", "csls")
+# Largest standard test matrix decoded one-to-one (float32 elements; 2**28 = 1 GiB, ~16k x 16k).
+MAX_ONE_TO_ONE_ELEMENTS = 2**28
+
+
+def rank_queries(
+    A: torch.Tensor,
+    B: torch.Tensor,
+    pairs: np.ndarray,
+    cand_ids: np.ndarray,
+    pool_ids: np.ndarray | None = None,
+    *,
+    csls_k: int = 3,
+    chunk_size: int = 4096,
+) -> dict[str, np.ndarray]:
+    """Ranks of every query's gold candidate(s), with cosine and CSLS, in one chunked pass.
+
+    Args:
+        A: (nA, d) L2-normalised query-side embeddings (whole KG); B: (nB, d) candidate side.
+        pairs: (k, 2) gold ``(A entity, B entity)`` pairs; the queries are ``unique(pairs[:, 0])``.
+        cand_ids: B entities to rank among (must contain every gold candidate).
+        pool_ids: A entities forming the candidates' CSLS neighbourhood ``r_S``; default the queries.
+        csls_k: CSLS neighbourhood size (0: CSLS equals 2·cosine, same ranks as cosine).
+
+    Returns:
+        ``{"cosine": ranks, "csls": ranks}``, int arrays aligned with ``unique(pairs[:, 0])``.
+    """
+    query_ids = np.unique(pairs[:, 0])
+    gold = GoldIndex.build(pairs, query_ids, cand_ids)
+    device = A.device
+    Q = A[torch.as_tensor(query_ids, device=device)]
+    C = B[torch.as_tensor(np.asarray(cand_ids, dtype=np.int64), device=device)]
+    P = Q if pool_ids is None else A[torch.as_tensor(np.asarray(pool_ids, dtype=np.int64), device=device)]
+    r_cand = row_neighbourhood_mean(C, P, csls_k, chunk_size=chunk_size)
+    ranks = {name: np.empty(len(query_ids), dtype=np.int64) for name in SIMILARITIES}
+    for rows in row_chunks(len(query_ids), len(cand_ids), chunk_size):
+        gold_rows, gold_cols = gold.chunk(rows)
+        cos = Q[rows] @ C.T
+        ranks["cosine"][rows] = block_ranks(cos, gold_rows, gold_cols)
+        csls = csls_from_cosine(cos, topk_mean(cos, csls_k), r_cand)
+        del cos
+        ranks["csls"][rows] = block_ranks(csls, gold_rows, gold_cols)
+    return ranks
+
+
+def _directions(E1: torch.Tensor, E2: torch.Tensor, test: np.ndarray) -> dict[str, tuple]:
+    """(A, B, pairs) per direction: l2r = KG1 queries, r2l = KG2 queries."""
+    return {"l2r": (E1, E2, test), "r2l": (E2, E1, test[:, ::-1].copy())}
+
+
+def _open_ids(n: int, seeds: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """Entities of one KG not used as seeds, plus that KG's test entities."""
+    return np.union1d(np.setdiff1d(np.arange(n), seeds), test)
+
+
+def evaluate_embeddings(
+    emb: Embeddings, split: Split, csls_k: int = 3, *, chunk_size: int = 4096, one_to_one: bool = True
+) -> dict[str, Any]:
+    """All test metrics of ``emb`` on ``split.test``, in the shape of DESIGN.md section 3.
+
+    Returns:
+        ``{"standard": {"hits@1", "hits@10", "mrr"}, "open": {...}, "one_to_one": {"hits@1"},
+        "detail": {"standard": {"l2r": {"cosine": {...}, "csls": {...}}, "r2l": {...}},
+        "open": {...}}}``; the headline ``standard``/``open`` are KG1 → KG2 with CSLS.
+        ``one_to_one`` is NaN when disabled or when the test matrix exceeds
+        ``MAX_ONE_TO_ONE_ELEMENTS``.
+    """
+    test = np.asarray(split.test, dtype=np.int64).reshape(-1, 2)
+    if len(test) == 0:
+        raise ValueError("the split has no test links to evaluate on")
+    seeds = np.concatenate([np.asarray(split.train).reshape(-1, 2), np.asarray(split.valid).reshape(-1, 2)])
+    E1, E2 = normalize_rows(emb.joint[0]), normalize_rows(emb.joint[1])
+    n = {"l2r": (len(E1), len(E2)), "r2l": (len(E2), len(E1))}
+    detail: dict[str, dict] = {"standard": {}, "open": {}}
+    for direction, (A, B, pairs) in _directions(E1, E2, test).items():
+        side_a, side_b = (0, 1) if direction == "l2r" else (1, 0)
+        protocols = {
+            "standard": (np.unique(pairs[:, 1]), None),
+            "open": (
+                _open_ids(n[direction][1], seeds[:, side_b], pairs[:, 1]),
+                _open_ids(n[direction][0], seeds[:, side_a], pairs[:, 0]),
+            ),
+        }
+        for protocol, (cand_ids, pool_ids) in protocols.items():
+            ranks = rank_queries(A, B, pairs, cand_ids, pool_ids, csls_k=csls_k, chunk_size=chunk_size)
+            detail[protocol][direction] = {name: metrics_from_ranks(r) for name, r in ranks.items()}
+    o2o = one_to_one_hits(E1, E2, test, csls_k=csls_k, chunk_size=chunk_size) if one_to_one else float("nan")
+    return {
+        "standard": dict(detail["standard"]["l2r"]["csls"]),
+        "open": dict(detail["open"]["l2r"]["csls"]),
+        "one_to_one": {"hits@1": o2o},
+        "detail": detail,
+    }
+
+
+def csls_matrix(Q: torch.Tensor, C: torch.Tensor, csls_k: int, *, chunk_size: int = 4096) -> torch.Tensor:
+    """Dense CSLS matrix (nQ, nC) with both neighbourhoods taken within ``Q`` and ``C`` (chunked)."""
+    r_c = row_neighbourhood_mean(C, Q, csls_k, chunk_size=chunk_size)
+    out = torch.empty(len(Q), len(C), dtype=Q.dtype, device=Q.device)
+    for rows in row_chunks(len(Q), len(C), chunk_size):
+        cos = Q[rows] @ C.T
+        out[rows] = csls_from_cosine(cos, topk_mean(cos, csls_k), r_c)
+    return out
+
+
+def one_to_one_hits(
+    E1: torch.Tensor, E2: torch.Tensor, test: np.ndarray, *, csls_k: int = 3, chunk_size: int = 4096
+) -> float:
+    """Hits@1 of one-to-one decoding of the standard l2r CSLS matrix (test sources x test targets)."""
+    query_ids, cand_ids = np.unique(test[:, 0]), np.unique(test[:, 1])
+    if len(query_ids) * len(cand_ids) > MAX_ONE_TO_ONE_ELEMENTS:
+        log.warning(
+            "one-to-one decoding skipped: %d x %d test matrix is too large", len(query_ids), len(cand_ids)
+        )
+        return float("nan")
+    gold = GoldIndex.build(test, query_ids, cand_ids)
+    S = csls_matrix(
+        E1[torch.as_tensor(query_ids)], E2[torch.as_tensor(cand_ids)], csls_k, chunk_size=chunk_size
+    )
+    matched = one_to_one_matching(S)
+    del S
+    return float(gold.contains(matched[:, 0], matched[:, 1]).sum() / len(query_ids))
+
+
+def validation_mrr(emb_or_arrays: Embeddings | tuple[Any, Any], pairs: Any, csls_k: int = 3) -> float:
+    """MRR of KG1 → KG2 CSLS ranking of ``pairs`` among their own targets (standard protocol).
+
+    Cheap enough for every epoch (one chunked pass over a validation-sized matrix). Accepts an
+    :class:`Embeddings` or ``(E1, E2)`` numpy arrays / torch tensors (any device; rows are
+    normalised here); ``pairs`` is an int (k, 2) array of ``(KG1 entity, KG2 entity)``.
+    """
+    E1, E2 = emb_or_arrays.joint if isinstance(emb_or_arrays, Embeddings) else emb_or_arrays
+    pairs = np.asarray(pairs.cpu() if isinstance(pairs, torch.Tensor) else pairs, dtype=np.int64).reshape(
+        -1, 2
+    )
+    if len(pairs) == 0:
+        return float("nan")
+    with torch.no_grad():
+        A, B = normalize_rows(E1), normalize_rows(E2)
+        ranks = rank_queries(A, B, pairs, np.unique(pairs[:, 1]), csls_k=csls_k)
+    return metrics_from_ranks(ranks["csls"])["mrr"]
