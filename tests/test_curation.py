@@ -192,7 +192,7 @@ def test_ntriples_export_parses(store, pair, tmp_path):
     triples = {(str(s), str(o)) for s, p, o in graph if p == same_as}
     assert len(graph) == 4
     assert ("http://rdf.freebase.com/ns/m.027rn", "http://dbpedia.org/resource/Dominican_Republic") in triples
-    assert ("http://rdf.freebase.com/ns/m.0x y" not in {s for s, _ in triples})
+    assert "http://rdf.freebase.com/ns/m.0x y" not in {s for s, _ in triples}
     assert any(o == "http://example.org/a%20b%22c%7Bd%7D" for _, o in triples)
     assert any(o == "http://dbpedia.org/resource/Caf\u00e9" for _, o in triples)
 

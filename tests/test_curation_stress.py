@@ -26,7 +26,9 @@ def _worker(db: str, log: str, worker: int) -> None:
     with open(log, "a", buffering=1) as handle:  # line-buffered: each id reaches the kernel at once
         for i in range(PER_WORKER):
             decision = ("accept", "reject", "skip")[i % 3]
-            row_id = store.record(worker * PER_WORKER + i, i, decision, f"curator{worker}", note=f"w{worker}#{i}")
+            row_id = store.record(
+                worker * PER_WORKER + i, i, decision, f"curator{worker}", note=f"w{worker}#{i}"
+            )
             handle.write(f"{row_id}\t{worker * PER_WORKER + i}\t{i}\t{decision}\n")
             if worker == VICTIM and i == PER_WORKER // 5:
                 Path(log + ".ready").touch()
@@ -62,9 +64,7 @@ def test_concurrent_writers_survive_a_sigkill(tmp_path):
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     log = store.decisions().set_index("id")
-    stored = {
-        int(i): (int(r.source), int(r.target), r.decision, r.curator) for i, r in log.iterrows()
-    }
+    stored = {int(i): (int(r.source), int(r.target), r.decision, r.curator) for i, r in log.iterrows()}
     lost = [i for i, row in returned.items() if stored.get(i) != row]
     victim_done = sum(1 for v in returned.values() if v[3] == f"curator{VICTIM}")
     print(

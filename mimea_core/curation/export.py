@@ -152,8 +152,19 @@ def csv_text(states: Sequence[PairState], pair: MMKGPair) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
-        ["source", "target", "source_id", "target_id", "source_iri", "target_iri",
-         "source_name", "target_name", "curators", "date", "note"]
+        [
+            "source",
+            "target",
+            "source_id",
+            "target_id",
+            "source_iri",
+            "target_iri",
+            "source_name",
+            "target_name",
+            "curators",
+            "date",
+            "note",
+        ]
     )
     for st in states:
         writer.writerow(

@@ -85,7 +85,7 @@ class PrefixMap:
         for prefix, namespace in self.known.items():
             if iri.startswith(namespace) and len(iri) > len(namespace):
                 self.used[prefix] = namespace
-                return f"{prefix}:{curie_local(iri[len(namespace):])}"
+                return f"{prefix}:{curie_local(iri[len(namespace) :])}"
         cut = max(iri.rfind("/"), iri.rfind("#"))
         namespace = iri[: cut + 1] if cut > 0 and cut + 1 < len(iri) else iri
         if namespace == iri:  # nothing after the last separator: the whole IRI is the namespace

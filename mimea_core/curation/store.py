@@ -238,7 +238,15 @@ class DecisionStore:
                 cur = conn.execute(
                     "INSERT INTO decisions (source, target, decision, curator, note, created_at, undoes)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (s, t, restored, curator, note or f"undo of #{undone[0]} ({undone[3]})", _now(), undone[0]),
+                    (
+                        s,
+                        t,
+                        restored,
+                        curator,
+                        note or f"undo of #{undone[0]} ({undone[3]})",
+                        _now(),
+                        undone[0],
+                    ),
                 )
                 conn.execute("COMMIT")
                 return int(cur.lastrowid)
@@ -286,7 +294,16 @@ class DecisionStore:
         ]
         df = pd.DataFrame(
             records,
-            columns=["source", "target", "decision", "curator", "note", "created_at", "conflict", "positions"],
+            columns=[
+                "source",
+                "target",
+                "decision",
+                "curator",
+                "note",
+                "created_at",
+                "conflict",
+                "positions",
+            ],
         )
         df["created_at"] = pd.to_datetime(df["created_at"], utc=True, format="ISO8601")
         return df.astype({"source": "int64", "target": "int64", "conflict": bool})

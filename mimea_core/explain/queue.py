@@ -1,0 +1,135 @@
+"""The curators' review queue: candidates joined with names and decision states, ordered.
+
+"Most informative first" puts the pairs whose decision teaches a retrained model the most on top:
+those the model is unsure about. Two signals, each turned into a percentile rank in [0, 1] so that
+they are comparable:
+
+    informativeness = ½ · (1 - pct(margin)) + ½ · pct(u),
+    u = mean over modalities present on both sides of (sd₁ + sd₂) / 2,
+
+where ``margin`` is the top-1 minus runner-up score of the source and ``sd`` the Beta standard
+deviation of a modality weight. Small margin (ambiguous ranking) and uncertain modality weights
+both raise it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mimea_core.curation.store import UNDECIDED
+from mimea_core.data.types import MMKGPair
+
+ORDERINGS = ("most informative first", "highest score first", "smallest margin first")
+STATES = (UNDECIDED, "accept", "reject", "skip", "conflict")
+
+
+def weight_uncertainty(cands: pd.DataFrame) -> np.ndarray:
+    """Mean over modalities of the two sides' weight sd (from ``wvar1_*``/``wvar2_*`` columns)."""
+    modalities = [c[len("wvar1_") :] for c in cands.columns if c.startswith("wvar1_")]
+    if not modalities:
+        return np.zeros(len(cands))
+    sds = [
+        (
+            np.sqrt(np.maximum(cands[f"wvar1_{m}"].to_numpy(float), 0))
+            + np.sqrt(np.maximum(cands[f"wvar2_{m}"].to_numpy(float), 0))
+        )
+        / 2
+        for m in modalities
+    ]
+    return np.nanmean(np.stack(sds, axis=1), axis=1)
+
+
+def review_queue(
+    cands: pd.DataFrame, states: pd.DataFrame, pair: MMKGPair, *, top1_only: bool = True
+) -> pd.DataFrame:
+    """Queue rows: source, target, rank, source_name, target_name, score, margin, mutual_nn,
+    one_to_one, uncertainty, informativeness, state (undecided/accept/reject/skip/conflict), note.
+
+    ``states`` is :meth:`DecisionStore.current_state` output.
+    """
+    queue = cands[cands["rank"] == 1] if top1_only else cands
+    queue = queue.copy().reset_index(drop=True)
+    queue["source_name"] = [pair.kg1.names[i] for i in queue["source"]]
+    queue["target_name"] = [pair.kg2.names[i] for i in queue["target"]]
+    queue["uncertainty"] = weight_uncertainty(queue)
+    margin_pct = queue["margin"].rank(pct=True, method="average").fillna(0.5)
+    unc_pct = pd.Series(queue["uncertainty"]).rank(pct=True, method="average").fillna(0.5)
+    queue["informativeness"] = 0.5 * (1 - margin_pct) + 0.5 * unc_pct
+    queue["state"] = UNDECIDED
+    queue["note"] = ""
+    if len(states):
+        st = states.set_index(["source", "target"])
+        keys = list(zip(queue["source"], queue["target"], strict=True))
+        found = [k in st.index for k in keys]
+        decided = [k for k, f in zip(keys, found, strict=True) if f]
+        if decided:
+            rows = st.loc[decided]
+            state = np.where(rows["conflict"].to_numpy(), "conflict", rows["decision"].to_numpy())
+            queue.loc[found, "state"] = state
+            queue.loc[found, "note"] = rows["note"].to_numpy()
+    columns = [
+        "source",
+        "target",
+        "rank",
+        "source_name",
+        "target_name",
+        "score",
+        "margin",
+        "mutual_nn",
+        "one_to_one",
+        "uncertainty",
+        "informativeness",
+        "state",
+        "note",
+    ]
+    return queue[[c for c in columns if c in queue.columns]]
+
+
+def order_queue(queue: pd.DataFrame, ordering: str) -> pd.DataFrame:
+    if ordering not in ORDERINGS:
+        raise ValueError(f"ordering must be one of {ORDERINGS}, got {ordering!r}")
+    if ordering == "most informative first":
+        out = queue.sort_values(["informativeness", "score"], ascending=[False, False], kind="stable")
+    elif ordering == "highest score first":
+        out = queue.sort_values(["score", "margin"], ascending=[False, False], kind="stable")
+    else:
+        out = queue.sort_values(["margin", "score"], ascending=[True, False], kind="stable")
+    return out.reset_index(drop=True)
+
+
+def filter_queue(
+    queue: pd.DataFrame,
+    *,
+    min_score: float | None = None,
+    max_margin: float | None = None,
+    states: tuple[str, ...] | list[str] | None = None,
+    search: str = "",
+) -> pd.DataFrame:
+    """Rows with score ≥ min_score, margin ≤ max_margin, state in ``states``, and ``search`` (plain
+    text, case-insensitive) in either name."""
+    keep = np.ones(len(queue), dtype=bool)
+    if min_score is not None:
+        keep &= queue["score"].to_numpy(float) >= min_score
+    if max_margin is not None:
+        keep &= queue["margin"].to_numpy(float) <= max_margin
+    if states is not None:
+        keep &= queue["state"].isin(list(states)).to_numpy()
+    text = search.strip().lower()
+    if text:
+        keep &= (
+            queue["source_name"].str.lower().str.contains(text, regex=False)
+            | queue["target_name"].str.lower().str.contains(text, regex=False)
+        ).to_numpy()
+    return queue[keep].reset_index(drop=True)
+
+
+def next_undecided(queue: pd.DataFrame, after: tuple[int, int] | None = None) -> tuple[int, int] | None:
+    """The first undecided pair after ``after`` in queue order (wrapping round), or None."""
+    pairs = list(zip(queue["source"].astype(int), queue["target"].astype(int), strict=True))
+    undecided = (queue["state"] == UNDECIDED).to_numpy()
+    start = pairs.index(after) + 1 if after in pairs else 0
+    for i in list(range(start, len(pairs))) + list(range(0, start)):
+        if undecided[i]:
+            return pairs[i]
+    return None
