@@ -39,6 +39,7 @@ class KGBuilder:
         self.names: dict[int, str] = {}
         self.images: dict[int, str] = {}
         self.partial_values = 0
+        self.sources: dict[str, str] = {}  # "triples" / "attributes" -> file read, for messages
 
     def entity(self, identifier: str) -> int:
         index = self.entity_ids.get(identifier)

@@ -1,8 +1,8 @@
 """On-disk cache of parsed pairs under ``$MIMEA_CACHE`` (default ``~/.cache/mimea``).
 
 A pair is stored as one ``.npz`` (arrays plus the strings as a UTF-8 JSON blob, so it loads with
-``allow_pickle=False``), named by a hash of the reader, its options and the bytes of every input
-file: editing any input file makes a new key. Writes are atomic (temp file + ``os.replace``), so a
+``allow_pickle=False``), named by a hash of the reader code, its options and the bytes of every
+input file: editing any input file (or the readers) makes a new key. Writes are atomic (temp file + ``os.replace``), so a
 killed process never leaves a half-written entry; an unreadable entry is ignored and rewritten.
 """
 
@@ -24,6 +24,14 @@ CACHE_VERSION = "1"
 log = logging.getLogger(__name__)
 
 
+def _code_version() -> str:
+    """Hash of the data layer's own source, so a changed reader never serves an old parse."""
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("MIMEA_CACHE") or Path.home() / ".cache" / "mimea") / "pairs"
 
@@ -31,7 +39,7 @@ def cache_dir() -> Path:
 def fingerprint(files: list[Path], options: str) -> str:
     """Hash of ``options`` and the name and bytes of every file (order matters)."""
     digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{CACHE_VERSION}|{options}".encode())
+    digest.update(f"{CACHE_VERSION}|{_code_version()}|{options}".encode())
     for path in files:
         digest.update(b"\0" + path.name.encode() + b"\0")
         with open(path, "rb") as handle:

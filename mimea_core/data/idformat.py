@@ -78,6 +78,7 @@ def read_kg(folder: Path, side: int, entity_ids: dict[int, str], name: str) -> t
     rel_names = read_rel_ids(rel_path) if rel_path.is_file() else {}
     triples = folder / f"triples_{side}"
     if triples.is_file():
+        builder.sources["triples"] = str(triples)
         for lineno, line in data_lines(read_lines(triples, "'head<TAB>relation<TAB>tail' id lines")):
             parts = line.split()
             if len(parts) != 3:

@@ -74,10 +74,15 @@ def resolve_links(
     links = np.asarray(pairs, dtype=np.int64)
     warnings: list[str] = []
     if duplicates:
-        message = f"{raw.path}: {len(duplicates)} identical duplicate link(s) dropped: {_listing(duplicates)}"
         if strict:
-            raise StrictModeError(raw.path, None, message.split(": ", 1)[1])
-        warnings.append(message)
+            raise StrictModeError(
+                raw.path,
+                None,
+                f"{len(duplicates)} identical duplicate link(s) (refused by --strict): {_listing(duplicates)}",
+            )
+        warnings.append(
+            f"{raw.path}: {len(duplicates)} identical duplicate link(s) dropped: {_listing(duplicates)}"
+        )
     kg1_entities = list(kg1_index)
     kg2_entities = list(kg2_index)
     for side, entities, other in ((1, kg2_entities, kg1_name), (0, kg1_entities, kg2_name)):
@@ -88,11 +93,11 @@ def resolve_links(
             names = [f"{entities[e]} ({counts[e]} {other} entities)" for e in multi]
             problem = (
                 f"one-to-many links: {len(multi)} {kg_name} entit{'y is' if len(multi) == 1 else 'ies are'} "
-                f"linked to several {other} entities, all kept as gold: {_listing(names)}"
+                f"linked to several {other} entities"
             )
             if strict:
-                raise StrictModeError(raw.path, None, problem)
-            warnings.append(f"{raw.path}: {problem}")
+                raise StrictModeError(raw.path, None, f"{problem} (refused by --strict): {_listing(names)}")
+            warnings.append(f"{raw.path}: {problem}, all kept as gold: {_listing(names)}")
     return links, warnings
 
 

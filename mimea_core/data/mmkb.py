@@ -74,6 +74,7 @@ def read_kg(folder: Path, name: str | None = None) -> KGBuilder:
 
 def read_triples(path: Path, builder: KGBuilder) -> None:
     what = "head, relation, tail: tab-separated or '<h> <r> <t> .'"
+    builder.sources.setdefault("triples", str(path))
     add = builder.add_triple
     for lineno, line in data_lines(read_lines(path, "relation triples")):
         fields = triple_fields(line)
@@ -87,6 +88,7 @@ def read_triples(path: Path, builder: KGBuilder) -> None:
 
 def read_attributes(path: Path, builder: KGBuilder) -> None:
     what = "entity, attribute, value"
+    builder.sources.setdefault("attributes", str(path))
     for lineno, line in data_lines(read_lines(path, "attribute triples")):
         fields = triple_fields(line)
         if len(fields) != 3 or not all(fields):

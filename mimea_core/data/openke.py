@@ -126,6 +126,7 @@ def read_kg(folder: Path, name: str | None = None) -> KGBuilder:
     builder.close(str(folder / ENTITIES))
     for path in files[2:]:
         if path.name in SPLITS:
+            builder.sources.setdefault("triples", str(folder / "*2id.txt"))
             triples = read_triple_ids(path, len(entities), len(relations))
             builder.add_triple_ids(triples[:, 0], triples[:, 1], triples[:, 2])
         elif path.name == NAMES:

@@ -34,18 +34,21 @@ class PairPlan:
 
 
 def kg_warnings(kg: KnowledgeGraph, builder: KGBuilder, source: str) -> list[str]:
+    """Warnings about what was tolerated in one KG, each naming the file it concerns."""
+    triples_from = builder.sources.get("triples", source)
+    attributes_from = builder.sources.get("attributes", source)
     warnings = []
     if kg.dropped_duplicate_triples:
         warnings.append(
-            f"{source}: {kg.dropped_duplicate_triples:,} duplicate relation triples of {kg.name} dropped"
+            f"{triples_from}: {kg.dropped_duplicate_triples:,} duplicate relation triples of {kg.name} dropped"
         )
     if kg.dropped_duplicate_attributes:
         warnings.append(
-            f"{source}: {kg.dropped_duplicate_attributes:,} duplicate attribute triples of {kg.name} dropped"
+            f"{attributes_from}: {kg.dropped_duplicate_attributes:,} duplicate attribute triples of {kg.name} dropped"
         )
     if builder.partial_values:
         warnings.append(
-            f"{source}: {builder.partial_values:,} {kg.name} attribute values are dates with unknown parts "
+            f"{attributes_from}: {builder.partial_values:,} {kg.name} attribute values are dates with unknown parts "
             "(e.g. 1987-10-##); only their known part is used"
         )
     return warnings

@@ -68,6 +68,7 @@ def read_kg(folder: Path, name: str | None = None) -> KGBuilder:
             "names.tsv": "entity, name",
             "images.tsv": "entity, image",
         }[path.name]
+        builder.sources.setdefault(path.stem, str(path))
         count = 3 if path.name in ("triples.tsv", "attributes.tsv") else 2
         for lineno, line in data_lines(read_lines(path, what)):
             f = _fields(path, lineno, line, count, what)
