@@ -42,7 +42,10 @@ def test_fb15k_db15k_documented_counts(fb_db):
     fb_index = fb_db.kg1.entity_index()
     assert fb_db.kg1.names[fb_index["/m/0c94fn"]] == "Gary Rydstrom"
     db_index = db.entity_index()
-    assert db.names[db_index["<http://dbpedia.org/resource/Wheaton_College_(Illinois)>"]] == "Wheaton College (Illinois)"
+    assert (
+        db.names[db_index["<http://dbpedia.org/resource/Wheaton_College_(Illinois)>"]]
+        == "Wheaton College (Illinois)"
+    )
 
 
 def test_cached_load_equals_parsed(fb_db, repo_root):
@@ -63,7 +66,9 @@ def test_openke_db15k_agrees_with_mmkb(fb_db, data_root):
     mmkb = fb_db.kg2
     assert set(kg.entities) == set(mmkb.entities)
     as_strings = {(kg.entities[h], kg.relations[r], kg.entities[t]) for h, r, t in kg.triples.tolist()}
-    mmkb_strings = {(mmkb.entities[h], mmkb.relations[r], mmkb.entities[t]) for h, r, t in mmkb.triples.tolist()}
+    mmkb_strings = {
+        (mmkb.entities[h], mmkb.relations[r], mmkb.entities[t]) for h, r, t in mmkb.triples.tolist()
+    }
     assert as_strings == mmkb_strings
     assert kg.dropped_duplicate_triples == 9_831
 

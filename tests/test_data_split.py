@@ -12,8 +12,13 @@ from mimea_core.errors import ConfigError
 def _pair(links: np.ndarray) -> MMKGPair:
     n1, n2 = int(links[:, 0].max()) + 1, int(links[:, 1].max()) + 1
     kgs = [
-        KnowledgeGraph(name=n, entities=[f"{n}{i}" for i in range(k)], names=[f"{n}{i}" for i in range(k)],
-                       relations=[], triples=np.zeros((0, 3), dtype=np.int64))
+        KnowledgeGraph(
+            name=n,
+            entities=[f"{n}{i}" for i in range(k)],
+            names=[f"{n}{i}" for i in range(k)],
+            relations=[],
+            triples=np.zeros((0, 3), dtype=np.int64),
+        )
         for n, k in (("a", n1), ("b", n2))
     ]
     return MMKGPair(name="t", kg1=kgs[0], kg2=kgs[1], links=links)
@@ -47,8 +52,11 @@ def test_one_to_many_groups_stay_in_one_part():
     for seed in range(20):
         split = make_split(pair, seed_ratio=0.5, seed=seed)
         for group in ([(0, 0), (1, 0)], [(2, 1), (2, 2)]):
-            homes = [name for name, part in (("train", split.train), ("valid", split.valid), ("test", split.test))
-                     if set(group) & _rows(part)]
+            homes = [
+                name
+                for name, part in (("train", split.train), ("valid", split.valid), ("test", split.test))
+                if set(group) & _rows(part)
+            ]
             assert len(homes) == 1, (seed, group, homes)
             assert set(group) <= _rows(getattr(split, homes[0]))
 

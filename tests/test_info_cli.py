@@ -21,8 +21,20 @@ def test_info_prints_counts_for_sample(sample_data_dir, capsys, tmp_path, monkey
     monkeypatch.setenv("MIMEA_CACHE", str(tmp_path))
     code, out, _ = _info(sample_data_dir / "fb15k-db15k-small", capsys=capsys)
     assert code == 0
-    for text in ("FB15K", "DB15K", "entities", "relation triples", "duplicates dropped", "attribute triples",
-                 "modality coverage", "graph", "attribute", "visual", "images", "links: 2,502"):
+    for text in (
+        "FB15K",
+        "DB15K",
+        "entities",
+        "relation triples",
+        "duplicates dropped",
+        "attribute triples",
+        "modality coverage",
+        "graph",
+        "attribute",
+        "visual",
+        "images",
+        "links: 2,502",
+    ):
         assert text in out
     assert "967 duplicate relation triples of DB15K dropped" in out
 
@@ -52,7 +64,12 @@ def test_info_strict_refuses_one_to_many(tmp_path, capsys, monkeypatch):
     code, out, err = _info(pair, "--strict", capsys=capsys)
     assert code != 0
     assert err.startswith("error: ") and err.count("\n") == 1
-    assert "links.tsv" in err and "refused by --strict" in err and "'x'" not in err and "x (2 kg1 entities)" in err
+    assert (
+        "links.tsv" in err
+        and "refused by --strict" in err
+        and "'x'" not in err
+        and "x (2 kg1 entities)" in err
+    )
 
 
 @pytest.mark.parametrize("make", ["missing", "empty_folder", "garbage"])
@@ -67,12 +84,18 @@ def test_info_errors_are_one_line_without_traceback(tmp_path, make):
         (target / "kg2" / "triples.tsv").write_text("x\ts\ty\n")
         (target / "links.tsv").write_text("a\tx\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "mimea_core", "info", str(target)], capture_output=True, text=True,
+        [sys.executable, "-m", "mimea_core", "info", str(target)],
+        capture_output=True,
+        text=True,
         env={"MIMEA_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and str(target) in lines[0]
-    expected = {"missing": "not found", "empty_folder": "no recognisable pair format", "garbage": "binary content"}[make]
+    expected = {
+        "missing": "not found",
+        "empty_folder": "no recognisable pair format",
+        "garbage": "binary content",
+    }[make]
     assert expected in lines[0]

@@ -113,3 +113,26 @@ def plan(folder: Path) -> PairPlan:
         )
 
     return PairPlan(name=folder.name, format="tsv", files=files, build=build, features=features)
+
+
+def write_pair(pair, folder: Path) -> None:
+    """Write ``pair`` in this TSV layout (converting any readable format to ours); features are not written."""
+    folder = Path(folder)
+    for side, kg in (("kg1", pair.kg1), ("kg2", pair.kg2)):
+        out = folder / side
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "NAME").write_text(kg.name + "\n", encoding="utf-8")
+        e, r, a = kg.entities, kg.relations, kg.attributes
+        with open(out / "triples.tsv", "w", encoding="utf-8") as handle:
+            handle.writelines(f"{e[h]}\t{r[rel]}\t{e[t]}\n" for h, rel, t in kg.triples.tolist())
+        if len(kg.attr_triples):
+            with open(out / "attributes.tsv", "w", encoding="utf-8") as handle:
+                for (ent, att), value in zip(kg.attr_triples.tolist(), kg.attr_values, strict=True):
+                    handle.write(f"{e[ent]}\t{a[att]}\t{value}\n")
+        with open(out / "names.tsv", "w", encoding="utf-8") as handle:
+            handle.writelines(f"{ent}\t{name}\n" for ent, name in zip(e, kg.names, strict=True))
+        if kg.images:
+            with open(out / "images.tsv", "w", encoding="utf-8") as handle:
+                handle.writelines(f"{e[i]}\t{img}\n" for i, img in kg.images.items())
+    with open(folder / "links.tsv", "w", encoding="utf-8") as handle:
+        handle.writelines(f"{pair.kg1.entities[a]}\t{pair.kg2.entities[b]}\n" for a, b in pair.links.tolist())
