@@ -52,13 +52,18 @@ def load_features(
 def _read_npy(path: Path, ids: Path | None, kg: KnowledgeGraph) -> tuple[list, np.ndarray]:
     try:
         matrix = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
+    except Exception as err:  # noqa: BLE001 - numpy raises many types for a broken file; all mean "bad file"
         raise DataFormatError(
-            path, None, f"not a readable .npy matrix ({err}); expected a 2-d float array"
+            path, None, f"not a readable .npy matrix ({type(err).__name__}); expected a 2-d float array"
         ) from None
-    if matrix.ndim != 2 or not np.issubdtype(matrix.dtype, np.number):
+    if not isinstance(matrix, np.ndarray):
+        raise DataFormatError(path, None, "expected a single .npy matrix, found an .npz archive")
+    real = np.issubdtype(matrix.dtype, np.floating) or np.issubdtype(matrix.dtype, np.integer)
+    if matrix.ndim != 2 or not real or matrix.shape[1] == 0:
         raise DataFormatError(
-            path, None, f"expected a 2-d numeric array, found shape {matrix.shape} of {matrix.dtype}"
+            path,
+            None,
+            f"expected a 2-d array of real numbers with at least one column, found shape {matrix.shape} of {matrix.dtype}",
         )
     if ids is None:
         if len(matrix) != kg.num_entities:
@@ -69,7 +74,16 @@ def _read_npy(path: Path, ids: Path | None, kg: KnowledgeGraph) -> tuple[list, n
                 "entity, or an id list (<name>_ids.txt)",
             )
         return list(range(kg.num_entities)), matrix
-    keys = [line.strip() for _, line in data_lines(read_lines(ids, "entity identifiers, one per line"))]
+    keys = []
+    seen: dict[str, int] = {}
+    for lineno, line in data_lines(read_lines(ids, "entity identifiers, one per line")):
+        key = line.strip()
+        if key in seen:
+            raise DataFormatError(
+                ids, lineno, f"id {key!r} listed twice (also line {seen[key]}); expected one row per entity"
+            )
+        seen[key] = lineno
+        keys.append(key)
     if len(keys) != len(matrix):
         raise DataFormatError(
             ids, None, f"{len(keys)} ids but {path.name} has {len(matrix)} rows; expected one id per row"
@@ -95,8 +109,10 @@ def _read_pickle(path: Path) -> tuple[list, np.ndarray]:
     for key in keys:
         try:
             vec = np.asarray(data[key], dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise DataFormatError(path, None, f"entry {key!r}: expected a numeric vector") from None
+        if len(vec) == 0:
+            raise DataFormatError(path, None, f"entry {key!r} is an empty vector; expected numbers")
         dims.add(len(vec))
         if len(dims) > 1:
             raise DataFormatError(

@@ -132,7 +132,7 @@ def read_links(path: Path) -> RawLinks:
         fields = triple_fields(line)
         if len(fields) == 3:
             left, right = fields[0], fields[2]
-        elif len(fields) == 2:
+        elif len(fields) == 2 and "\t" in line:
             left, right = fields
         else:
             raise DataFormatError(

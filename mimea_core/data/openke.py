@@ -47,15 +47,14 @@ def input_files(folder: Path) -> list[Path]:
 
 def read_id_file(path: Path, what: str) -> list[str]:
     """Identifiers by id from an OpenKE ``*2id.txt`` file (ids must be 0..n-1, each once)."""
-    entries: list[str | None] = []
-    seen: dict[str, int] = {}
+    by_id: dict[int, str] = {}
+    line_of: dict[str, int] = {}
     declared = None
     first_line = 0
     for lineno, line in data_lines(read_lines(path, f"'{what} id' lines after a count line")):
         if declared is None:
             declared = parse_int(path, lineno, line.strip(), f"count of {what}s on the first line")
             first_line = lineno
-            entries = [None] * max(declared, 0)
             continue
         identifier, id_text = split_last(path, lineno, line, f"{what}, id")
         index = parse_int(path, lineno, id_text, f"{what} id")
@@ -65,21 +64,21 @@ def read_id_file(path: Path, what: str) -> list[str]:
                 lineno,
                 f"{what} id {index} out of range; expected 0..{declared - 1} (count on line {first_line})",
             )
-        if entries[index] is not None:
+        if index in by_id:
             raise DataFormatError(
-                path, lineno, f"{what} id {index} defined twice (also line {seen[entries[index]]})"
+                path, lineno, f"{what} id {index} defined twice (also line {line_of[by_id[index]]})"
             )
-        if identifier in seen:
+        if identifier in line_of:
             raise DataFormatError(
-                path, lineno, f"{what} {identifier!r} defined twice (also line {seen[identifier]})"
+                path, lineno, f"{what} {identifier!r} defined twice (also line {line_of[identifier]})"
             )
-        entries[index] = identifier
-        seen[identifier] = lineno
-    missing = [i for i, e in enumerate(entries) if e is None]
-    if declared is None or missing:
-        found = declared - len(missing) if declared is not None else 0
-        raise DataFormatError(path, first_line or None, f"count line says {declared} {what}s, found {found}")
-    return entries  # type: ignore[return-value]
+        by_id[index] = identifier
+        line_of[identifier] = lineno
+    if declared is None or len(by_id) != declared:
+        raise DataFormatError(
+            path, first_line or None, f"count line says {declared} {what}s, found {len(by_id)}"
+        )
+    return [by_id[i] for i in range(declared)]
 
 
 def read_triple_ids(path: Path, num_entities: int, num_relations: int) -> np.ndarray:

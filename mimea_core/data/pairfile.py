@@ -104,7 +104,10 @@ def plan(path: Path) -> PairPlan:
         folder = resolve(_string(table, "path", f"[{side}]", path))
         name = table.get("name")
         kgs.append((fmt, folder, name if isinstance(name, str) else None))
-        for modality, spec in (table.get("features") or {}).items():
+        feature_table = table.get("features") or {}
+        if not isinstance(feature_table, dict):
+            raise DataFormatError(path, None, f"expected a [{side}.features] table")
+        for modality, spec in feature_table.items():
             if isinstance(spec, str):
                 spec = {"path": spec}
             if not isinstance(spec, dict) or not isinstance(spec.get("path"), str):
