@@ -11,22 +11,21 @@ def name_from_identifier(identifier: str) -> str:
     For a URI the name is the part after ``/resource/`` (DBpedia, YAGO), or else the last path
     segment (after ``/`` or ``#``), percent-decoded, with underscores as spaces:
     ``<http://dbpedia.org/resource/Victor_Miller_(writer)>`` -> ``Victor Miller (writer)``.
-    Anything else (``/m/027rn``, ``Q42``) is returned unchanged.
+    A bracketed short name (``<Harry_S._Truman>``) loses its brackets and underscores. Anything
+    else (``/m/027rn``, ``Q42``) is returned unchanged: it is an opaque id, not a name.
     """
     text = identifier.strip()
-    if text.startswith("<") and text.endswith(">"):
+    bracketed = text.startswith("<") and text.endswith(">") and len(text) > 2
+    if bracketed:
         text = text[1:-1]
     if "://" not in text:
-        return text.replace("_", " ") if text != identifier.strip() else text
+        return unquote(text).replace("_", " ") if bracketed else text
     if "/resource/" in text:
         tail = text.split("/resource/", 1)[1]
     else:
         tail = text.rstrip("/#")
-        cut = max(tail.rfind("/"), tail.rfind("#"))
-        tail = tail[cut + 1 :]
-    if not tail:
-        return text
-    return unquote(tail).replace("_", " ")
+        tail = tail[max(tail.rfind("/"), tail.rfind("#")) + 1 :]
+    return unquote(tail).replace("_", " ") if tail else text
 
 
 def clean_name(raw: str) -> str:
