@@ -214,3 +214,14 @@ def test_single_openke_folder_is_explained(data_root):
 def test_mmkb_root_with_three_kgs_is_explained(data_root):
     with pytest.raises(DataFormatError, match=r"3 MMKB KG folder\(s\) \(DB15K, FB15K, YAGO15K\).*\.toml"):
         load_pair(data_root / "mmkb_offline")
+
+
+def test_readme_tsv_example_loads(repo_root, tmp_path):
+    import subprocess
+
+    readme = (repo_root / "mimea_core" / "data" / "README.md").read_text()
+    block = readme.split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = "\n".join(line for line in block.splitlines() if not line.startswith("python "))
+    subprocess.run(["bash", "-e", "-c", commands], cwd=tmp_path, check=True)
+    pair = load_pair(tmp_path / "my-pair")
+    assert (pair.kg1.num_entities, pair.kg2.num_entities, pair.num_links) == (3, 4, 2)
