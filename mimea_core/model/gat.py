@@ -1,0 +1,129 @@
+"""Graph modality: free entity embeddings through a sparse 2-layer graph attention network.
+
+Both KGs form one disjoint graph (see :mod:`mimea_core.model.inputs`). Message passing works on edge
+lists in CSR order and never builds an N x N matrix:
+
+    h'_i = sum_{j in N(i) + i} a_ij W h_j,     a_ij = softmax_j( LeakyReLU(s^T W h_j + t^T W h_i) )
+
+The attention score is one scalar per edge and head, the sum of two per-node scalars, so scoring
+costs O(E·H) rather than O(E·d). The weighted aggregation is :func:`edge_spmm`, a custom autograd
+function: forward and the gradient w.r.t. the node features are CSR sparse-dense products; the
+gradient w.r.t. the edge weights is an edge-wise dot product computed in chunks, so memory stays
+O(chunk·d). With ``graph_encoder="gcn"`` the weights are the fixed ``1/sqrt(deg_i deg_j)``.
+
+The raw free embedding is *not* added back to the output through a residual: measured on
+FB15K-DB15K, that drowns the neighbourhood signal of unseen entities.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mimea_core.model.inputs import ModelInputs
+
+_CHUNK = 1 << 16  # edges per chunk in the edge-weight gradient
+
+
+def segment_softmax(scores: torch.Tensor, index: torch.Tensor, num_segments: int) -> torch.Tensor:
+    """Softmax of ``scores`` (E, H) within groups of equal ``index`` (E,) (the destination node)."""
+    expanded = index.unsqueeze(-1).expand_as(scores)
+    seg_max = torch.full((num_segments, scores.shape[1]), float("-inf"), dtype=scores.dtype, device=scores.device)
+    seg_max = seg_max.scatter_reduce(0, expanded, scores, reduce="amax", include_self=True)
+    ex = torch.exp(scores - seg_max.index_select(0, index))
+    denom = torch.zeros_like(seg_max).index_add_(0, index, ex)
+    return ex / denom.index_select(0, index).clamp_min(1e-16)
+
+
+class _EdgeSpmm(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, values, x, src, dst, rowptr, csc_perm, csc_rowptr):  # type: ignore[override]
+        n = x.shape[0]
+        a = torch.sparse_csr_tensor(rowptr, src, values, (n, n))
+        ctx.save_for_backward(values, x, src, dst, csc_perm, csc_rowptr)
+        return a @ x
+
+    @staticmethod
+    def backward(ctx, grad_out):  # type: ignore[override]
+        values, x, src, dst, csc_perm, csc_rowptr = ctx.saved_tensors
+        n = x.shape[0]
+        grad_values = grad_x = None
+        grad_out = grad_out.contiguous()
+        if ctx.needs_input_grad[1]:
+            at = torch.sparse_csr_tensor(csc_rowptr, dst[csc_perm], values[csc_perm], (n, n))
+            grad_x = at @ grad_out
+        if ctx.needs_input_grad[0]:
+            grad_values = torch.empty_like(values)
+            for start in range(0, values.shape[0], _CHUNK):
+                s = slice(start, start + _CHUNK)
+                grad_values[s] = (grad_out.index_select(0, dst[s]) * x.index_select(0, src[s])).sum(-1)
+        return grad_values, grad_x, None, None, None, None, None
+
+
+def edge_spmm(values: torch.Tensor, x: torch.Tensor, inputs: ModelInputs) -> torch.Tensor:
+    """``out[i] = sum_e values[e] * x[src[e]]`` over edges ``e`` with ``dst[e] == i`` (E,) x (N, d)."""
+    return _EdgeSpmm.apply(
+        values, x.contiguous(), inputs.edge_src, inputs.edge_dst, inputs.csr_rowptr, inputs.csc_perm,
+        inputs.csc_rowptr,
+    )
+
+
+class GraphLayer(nn.Module):
+    """One attention (or GCN) layer with ``heads`` heads of ``dim // heads`` features each."""
+
+    def __init__(self, dim: int, heads: int, attention: bool) -> None:
+        super().__init__()
+        self.heads = heads
+        self.attention = attention
+        self.linear = nn.Linear(dim, dim, bias=False)
+        nn.init.eye_(self.linear.weight)  # start as plain neighbourhood averaging
+        if attention:
+            self.att_src = nn.Parameter(torch.zeros(heads, dim // heads))
+            self.att_dst = nn.Parameter(torch.zeros(heads, dim // heads))
+
+    def forward(self, h: torch.Tensor, inputs: ModelInputs) -> torch.Tensor:
+        n, d = h.shape
+        wh = self.linear(h)
+        if not self.attention:
+            return edge_spmm(inputs.edge_deg_weight, wh, inputs)
+        heads = wh.view(n, self.heads, d // self.heads)
+        s_src = (heads * self.att_src).sum(-1)  # (N, H)
+        s_dst = (heads * self.att_dst).sum(-1)
+        scores = F.leaky_relu(
+            s_src.index_select(0, inputs.edge_src) + s_dst.index_select(0, inputs.edge_dst), 0.2
+        )
+        alpha = segment_softmax(scores, inputs.edge_dst, n)  # (E, H)
+        dh = d // self.heads
+        outs = [edge_spmm(alpha[:, k].contiguous(), wh[:, k * dh : (k + 1) * dh], inputs) for k in range(self.heads)]
+        return torch.cat(outs, dim=1)
+
+
+class GraphEncoder(nn.Module):
+    """Free entity embeddings (both KGs) -> ``layers`` graph layers; ELU between layers."""
+
+    def __init__(
+        self,
+        num_entities: int,
+        dim: int,
+        layers: int = 2,
+        heads: int = 2,
+        attention: bool = True,
+        entity_dropout: float = 0.4,
+        layer_dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.entity = nn.Parameter(torch.randn(num_entities, dim) / math.sqrt(dim))
+        self.layers = nn.ModuleList(GraphLayer(dim, heads, attention) for _ in range(layers))
+        self.entity_dropout = nn.Dropout(entity_dropout)
+        self.layer_dropout = nn.Dropout(layer_dropout)
+
+    def forward(self, inputs: ModelInputs) -> torch.Tensor:
+        h = self.entity_dropout(self.entity)
+        for i, layer in enumerate(self.layers):
+            if i:
+                h = self.layer_dropout(F.elu(h))
+            h = layer(h, inputs)
+        return h

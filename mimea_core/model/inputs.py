@@ -1,0 +1,321 @@
+"""Model inputs built from an :class:`~mimea_core.data.MMKGPair`: graph edges, bags, features, masks.
+
+Both KGs are put in one disjoint graph: KG1 entity ``i`` has global id ``i``, KG2 entity ``j`` has
+global id ``n1 + j``. A :class:`Vocab` fixes which relations and attributes are encoded (and how
+numeric values are scaled); it is computed once at training time and saved with the run, so that the
+same pair gives the same inputs after :func:`mimea_core.runs.load_run`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from mimea_core.data.types import KnowledgeGraph, MMKGPair
+
+NUM_QUANTILES = 33  # knots of the per-attribute value quantile map
+
+
+@dataclass
+class Vocab:
+    """What the encoders see of a pair; saved as ``vocab.npz`` (string and float arrays only)."""
+
+    num_entities: tuple[int, int]
+    relations: tuple[list[str], list[str]]  # kept relation identifiers per KG
+    attributes: tuple[list[str], list[str]]  # kept attribute identifiers per KG
+    attr_quantiles: tuple[np.ndarray, np.ndarray]  # (A_k, NUM_QUANTILES) value knots per attribute
+    feature_dims: dict[str, int] = field(default_factory=dict)  # given features (visual, name)
+
+    @property
+    def relation_dim(self) -> int:
+        """Relation-bag width: (KG1 relations + KG2 relations) x (outgoing, incoming)."""
+        return 2 * (len(self.relations[0]) + len(self.relations[1]))
+
+    @property
+    def attribute_dim(self) -> int:
+        """Attribute input width: type bag + scaled value, per kept attribute of either KG."""
+        return 2 * (len(self.attributes[0]) + len(self.attributes[1]))
+
+    def save(self, path: Path) -> None:
+        arrays = {
+            "num_entities": np.asarray(self.num_entities, dtype=np.int64),
+            "relations1": np.asarray(self.relations[0], dtype=np.str_),
+            "relations2": np.asarray(self.relations[1], dtype=np.str_),
+            "attributes1": np.asarray(self.attributes[0], dtype=np.str_),
+            "attributes2": np.asarray(self.attributes[1], dtype=np.str_),
+            "attr_quantiles1": self.attr_quantiles[0],
+            "attr_quantiles2": self.attr_quantiles[1],
+            "feature_names": np.asarray(list(self.feature_dims), dtype=np.str_),
+            "feature_dims": np.asarray(list(self.feature_dims.values()), dtype=np.int64),
+        }
+        np.savez(path, **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> Vocab:
+        with np.load(path, allow_pickle=False) as z:
+            n = z["num_entities"]
+            return cls(
+                num_entities=(int(n[0]), int(n[1])),
+                relations=(z["relations1"].tolist(), z["relations2"].tolist()),
+                attributes=(z["attributes1"].tolist(), z["attributes2"].tolist()),
+                attr_quantiles=(z["attr_quantiles1"], z["attr_quantiles2"]),
+                feature_dims=dict(
+                    zip(z["feature_names"].tolist(), (int(x) for x in z["feature_dims"]), strict=True)
+                ),
+            )
+
+
+@dataclass
+class ModelInputs:
+    """Tensors the model consumes, on one device. ``N = n1 + n2`` global entities.
+
+    ``edge_src``/``edge_dst`` are sorted by destination (self loops and both directions included);
+    ``csr_*`` hold the same edges as CSR rows (by destination) and the transposed order (by source)
+    for the edge-list message passing in :mod:`mimea_core.model.gat`.
+    """
+
+    num_entities: tuple[int, int]
+    edge_src: torch.Tensor
+    edge_dst: torch.Tensor
+    edge_deg_weight: torch.Tensor  # 1/sqrt(deg_src deg_dst) per edge (GCN weights)
+    csr_rowptr: torch.Tensor
+    csc_perm: torch.Tensor  # edge order sorted by source
+    csc_rowptr: torch.Tensor
+    relation_bag: torch.Tensor  # sparse COO (N, relation_dim)
+    attribute_input: torch.Tensor  # sparse COO (N, attribute_dim)
+    features: dict[str, torch.Tensor]  # modality -> (N, d) dense given features (visual, name)
+    present: dict[str, torch.Tensor]  # modality -> (N,) bool
+
+    @property
+    def total(self) -> int:
+        return self.num_entities[0] + self.num_entities[1]
+
+
+def _top_ids(ids: np.ndarray, names: list[str], k: int) -> list[str]:
+    counts = Counter(ids.tolist())
+    kept = sorted(counts, key=lambda i: (-counts[i], i))[:k]
+    return [names[i] for i in sorted(kept)]
+
+
+def _quantile_knots(kg: KnowledgeGraph, kept: list[str]) -> np.ndarray:
+    """Per kept attribute, NUM_QUANTILES quantiles of its numeric values (NaN row if none)."""
+    index = {a: i for i, a in enumerate(kg.attributes)}
+    knots = np.full((len(kept), NUM_QUANTILES), np.nan, dtype=np.float64)
+    if len(kg.attr_triples) == 0:
+        return knots
+    attr_ids = kg.attr_triples[:, 1]
+    values = np.asarray(kg.attr_numeric, dtype=np.float64)
+    for row, name in enumerate(kept):
+        v = values[(attr_ids == index[name]) & np.isfinite(values)]
+        if len(v):
+            knots[row] = np.quantile(v, np.linspace(0, 1, NUM_QUANTILES))
+    return knots
+
+
+def build_vocab(pair: MMKGPair, relation_topk: int, attribute_topk: int) -> Vocab:
+    rels = tuple(
+        _top_ids(kg.triples[:, 1], kg.relations, relation_topk) if len(kg.triples) else []
+        for kg in (pair.kg1, pair.kg2)
+    )
+    attrs = tuple(
+        _top_ids(kg.attr_triples[:, 1], kg.attributes, attribute_topk) if len(kg.attr_triples) else []
+        for kg in (pair.kg1, pair.kg2)
+    )
+    quant = (_quantile_knots(pair.kg1, attrs[0]), _quantile_knots(pair.kg2, attrs[1]))
+    dims: dict[str, int] = {}
+    for kg in (pair.kg1, pair.kg2):
+        for name, feats in kg.features.items():
+            if feats.mask.any():
+                dims[name] = max(dims.get(name, 0), feats.dim)
+    return Vocab(
+        num_entities=(pair.kg1.num_entities, pair.kg2.num_entities),
+        relations=rels,  # type: ignore[arg-type]
+        attributes=attrs,  # type: ignore[arg-type]
+        attr_quantiles=quant,
+        feature_dims=dims,
+    )
+
+
+def _graph_edges(pair: MMKGPair) -> tuple[np.ndarray, np.ndarray]:
+    """Unique undirected entity pairs of both KGs (global ids) plus self loops, sorted by dst."""
+    n1 = pair.kg1.num_entities
+    n = n1 + pair.kg2.num_entities
+    parts = []
+    for kg, off in ((pair.kg1, 0), (pair.kg2, n1)):
+        if len(kg.triples):
+            h = kg.triples[:, 0].astype(np.int64) + off
+            t = kg.triples[:, 2].astype(np.int64) + off
+            parts.append(np.stack([h, t], 1))
+            parts.append(np.stack([t, h], 1))
+    loops = np.arange(n, dtype=np.int64)
+    edges = np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.int64)
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    key = np.unique(edges[:, 1] * n + edges[:, 0])  # unique, sorted by (dst, src)
+    src, dst = key % n, key // n
+    src = np.concatenate([src, loops])
+    dst = np.concatenate([dst, loops])
+    order = np.lexsort((src, dst))
+    return src[order], dst[order]
+
+
+def _relation_bag(pair: MMKGPair, vocab: Vocab) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COO (rows, cols, values): log(1 + count) of (relation, direction), rows L2-normalised."""
+    n1 = pair.kg1.num_entities
+    rows, cols = [], []
+    col_off = 0
+    for kg, off, kept in ((pair.kg1, 0, vocab.relations[0]), (pair.kg2, n1, vocab.relations[1])):
+        lookup = np.full(max(kg.num_relations, 1), -1, dtype=np.int64)
+        name_index = {r: i for i, r in enumerate(kg.relations)}
+        for j, r in enumerate(kept):
+            if r in name_index:
+                lookup[name_index[r]] = j
+        if len(kg.triples) and kept:
+            rel = lookup[kg.triples[:, 1]]
+            ok = rel >= 0
+            k = len(kept)
+            rows += [kg.triples[ok, 0] + off, kg.triples[ok, 2] + off]
+            cols += [col_off + rel[ok], col_off + k + rel[ok]]
+        col_off += 2 * len(kept)
+    return _normalised_counts(rows, cols)
+
+
+def _normalised_counts(rows: list[np.ndarray], cols: list[np.ndarray]):
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    r = np.concatenate(rows).astype(np.int64)
+    c = np.concatenate(cols).astype(np.int64)
+    key, counts = np.unique(np.stack([r, c], 1), axis=0, return_counts=True)
+    vals = np.log1p(counts).astype(np.float64)
+    norms = np.zeros(int(key[:, 0].max()) + 1)
+    np.add.at(norms, key[:, 0], vals**2)
+    vals = vals / np.sqrt(norms[key[:, 0]])
+    return key[:, 0], key[:, 1], vals.astype(np.float32)
+
+
+def _attribute_input(pair: MMKGPair, vocab: Vocab) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """COO of [type bag (L2-normalised) | value in [-1, 1] by the attribute's quantiles]."""
+    n1 = pair.kg1.num_entities
+    total_attrs = len(vocab.attributes[0]) + len(vocab.attributes[1])
+    rows, cols, vals = [], [], []
+    col_off = 0
+    for side, (kg, off) in enumerate(((pair.kg1, 0), (pair.kg2, n1))):
+        kept = vocab.attributes[side]
+        knots = vocab.attr_quantiles[side]
+        if len(kg.attr_triples) and kept:
+            name_index = {a: i for i, a in enumerate(kg.attributes)}
+            lookup = np.full(max(kg.num_attributes, 1), -1, dtype=np.int64)
+            for j, a in enumerate(kept):
+                if a in name_index:
+                    lookup[name_index[a]] = j
+            att = lookup[kg.attr_triples[:, 1]]
+            ok = att >= 0
+            ent = kg.attr_triples[ok, 0] + off
+            att = att[ok]
+            r, c, v = _normalised_counts([ent], [col_off + att])
+            rows.append(r)
+            cols.append(c)
+            vals.append(v)
+            numeric = np.asarray(kg.attr_numeric, dtype=np.float64)[ok]
+            fin = np.isfinite(numeric)
+            if fin.any():
+                scaled = np.empty(int(fin.sum()))
+                for j in np.unique(att[fin]):
+                    sel = att[fin] == j
+                    kn = knots[j]
+                    if np.isfinite(kn).all():
+                        scaled[sel] = np.interp(numeric[fin][sel], kn, np.linspace(-1, 1, NUM_QUANTILES))
+                    else:
+                        scaled[sel] = 0.0
+                e, a = ent[fin], att[fin]
+                # one value per (entity, attribute): the mean when an attribute repeats
+                key, inv = np.unique(np.stack([e, a], 1), axis=0, return_inverse=True)
+                sums = np.zeros(len(key))
+                cnt = np.zeros(len(key))
+                np.add.at(sums, inv.ravel(), scaled)
+                np.add.at(cnt, inv.ravel(), 1)
+                rows.append(key[:, 0])
+                cols.append(total_attrs + col_off + key[:, 1])
+                vals.append((sums / cnt).astype(np.float32))
+        col_off += len(kept)
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+
+
+def _sparse(rows, cols, vals, shape, device) -> torch.Tensor:
+    idx = torch.as_tensor(np.stack([rows, cols]), dtype=torch.long)
+    return torch.sparse_coo_tensor(idx, torch.as_tensor(vals), shape, device=device).coalesce()
+
+
+def _rowptr(sorted_ids: np.ndarray, n: int) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(np.bincount(sorted_ids, minlength=n))]).astype(np.int64)
+
+
+def build_inputs(
+    pair: MMKGPair,
+    vocab: Vocab,
+    device: torch.device | str = "cpu",
+    extra_features: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = None,
+) -> ModelInputs:
+    """Tensors for ``pair`` under ``vocab``.
+
+    ``extra_features``: modality -> (X1, mask1, X2, mask2) computed outside the pair (the name
+    modality's sentence embeddings); ``pair.kgX.features`` supply the others (visual).
+    """
+    n1, n2 = pair.kg1.num_entities, pair.kg2.num_entities
+    n = n1 + n2
+    src, dst = _graph_edges(pair)
+    deg = np.bincount(dst, minlength=n).astype(np.float64)
+    w = 1.0 / np.sqrt(deg[src] * deg[dst])
+    csc_perm = np.argsort(src, kind="stable")
+
+    present: dict[str, torch.Tensor] = {"graph": torch.ones(n, dtype=torch.bool)}
+    rr, rc, rv = _relation_bag(pair, vocab)
+    rel_present = np.zeros(n, dtype=bool)
+    rel_present[rr] = True
+    present["relation"] = torch.as_tensor(rel_present)
+    ar, ac, av = _attribute_input(pair, vocab)
+    att_present = np.zeros(n, dtype=bool)
+    att_present[ar] = True
+    present["attribute"] = torch.as_tensor(att_present)
+
+    features: dict[str, torch.Tensor] = {}
+    sources: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+    for name, dim in vocab.feature_dims.items():
+        parts = []
+        for kg in (pair.kg1, pair.kg2):
+            f = kg.features.get(name)
+            if f is None:
+                parts += [np.zeros((kg.num_entities, dim), np.float32), np.zeros(kg.num_entities, bool)]
+            else:
+                x = np.zeros((kg.num_entities, dim), np.float32)
+                x[:, : f.dim] = f.matrix[:, :dim]
+                parts += [x, np.asarray(f.mask, bool)]
+        sources[name] = (parts[0], parts[1], parts[2], parts[3])
+    sources.update(extra_features or {})
+    for name, (x1, m1, x2, m2) in sources.items():
+        x = np.concatenate([x1, x2]).astype(np.float32)
+        m = np.concatenate([m1, m2]).astype(bool)
+        x[~m] = 0.0
+        norms = np.linalg.norm(x, axis=1, keepdims=True)
+        x = x / np.maximum(norms, 1e-12)
+        features[name] = torch.as_tensor(x, device=device)
+        present[name] = torch.as_tensor(m)
+
+    return ModelInputs(
+        num_entities=(n1, n2),
+        edge_src=torch.as_tensor(src, device=device),
+        edge_dst=torch.as_tensor(dst, device=device),
+        edge_deg_weight=torch.as_tensor(w.astype(np.float32), device=device),
+        csr_rowptr=torch.as_tensor(_rowptr(dst, n), device=device),
+        csc_perm=torch.as_tensor(csc_perm, device=device),
+        csc_rowptr=torch.as_tensor(_rowptr(src[csc_perm], n), device=device),
+        relation_bag=_sparse(rr, rc, rv, (n, max(vocab.relation_dim, 1)), device),
+        attribute_input=_sparse(ar, ac, av, (n, max(vocab.attribute_dim, 1)), device),
+        features=features,
+        present={k: v.to(device) for k, v in present.items()},
+    )

@@ -1,0 +1,28 @@
+"""Small building blocks shared by the modality encoders."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+class MaskedLinearEncoder(nn.Module):
+    """``x -> x W + b`` for entities that have the modality; a learned *missing token* otherwise.
+
+    ``x`` may be a sparse COO (bags) or dense (given features) ``(N, in_dim)`` tensor. The missing
+    token only keeps shapes uniform: the fusion gives absent modalities weight 0, so it never
+    carries information about the entity.
+    """
+
+    def __init__(self, in_dim: int, out_dim: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(in_dim, out_dim) / math.sqrt(max(in_dim, 1)))
+        self.bias = nn.Parameter(torch.zeros(out_dim))
+        self.missing = nn.Parameter(torch.randn(out_dim) / math.sqrt(out_dim))
+
+    def forward(self, x: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+        out = torch.sparse.mm(x, self.weight) if x.is_sparse else x @ self.weight
+        out = out + self.bias
+        return torch.where(present.unsqueeze(-1), out, self.missing.expand_as(out))

@@ -1,0 +1,102 @@
+"""The MIMEA model: modality encoders -> probability-guided fusion (+ projections for the OT loss).
+
+``encode(inputs)`` runs every encoder over all ``N = n1 + n2`` entities (the graph encoder needs the
+whole graph anyway, the others are cheap sparse/dense products) and returns one ``(N, d)`` tensor per
+modality; ``fuse(modal, present, ids)`` fuses the rows ``ids``. Keeping the two apart lets inference
+apply :class:`~mimea_core.inference.ModalityOverride` between them.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from mimea_core.config import MIMEAConfig
+from mimea_core.model.attribute import AttributeEncoder
+from mimea_core.model.fusion import FusionOutput, ModalFusion
+from mimea_core.model.gat import GraphEncoder
+from mimea_core.model.inputs import ModelInputs, Vocab
+from mimea_core.model.relation import RelationEncoder
+from mimea_core.model.visual import FeatureEncoder
+
+NAME_DIM = 384
+
+
+def available_modalities(config: MIMEAConfig, vocab: Vocab) -> list[str]:
+    """The configured modalities that have any data in this pair (e.g. no visual without features)."""
+    have = {
+        "graph": True,
+        "relation": vocab.relation_dim > 0,
+        "attribute": vocab.attribute_dim > 0,
+        "visual": "visual" in vocab.feature_dims,
+        "name": True,
+    }
+    return [m for m in config.modalities if have[m]]
+
+
+class MIMEAModel(nn.Module):
+    def __init__(self, config: MIMEAConfig, vocab: Vocab, modalities: list[str]) -> None:
+        super().__init__()
+        self.config = config
+        self.vocab = vocab
+        self.modalities = list(modalities)
+        d = config.dim
+        n = vocab.num_entities[0] + vocab.num_entities[1]
+        enc: dict[str, nn.Module] = {}
+        for m in self.modalities:
+            if m == "graph":
+                enc[m] = GraphEncoder(
+                    n, d, config.graph_layers, config.graph_heads, config.graph_encoder == "gat",
+                    config.entity_dropout, config.graph_dropout,
+                )
+            elif m == "relation":
+                enc[m] = RelationEncoder(vocab.relation_dim, d)
+            elif m == "attribute":
+                enc[m] = AttributeEncoder(vocab.attribute_dim, d)
+            else:
+                enc[m] = FeatureEncoder(m, vocab.feature_dims.get(m, NAME_DIM), d)
+        self.encoders = nn.ModuleDict(enc)
+        self.fusion = ModalFusion(len(self.modalities), d, config.fusion, config.fusion_heads)
+        joint_dim = d * len(self.modalities)
+        self.ot_proj = nn.ModuleDict({m: nn.Linear(d, joint_dim, bias=False) for m in self.modalities})
+        init = torch.log(torch.tensor(1.0 / config.tau))
+        self.log_inv_tau = nn.Parameter(init, requires_grad=config.learnable_tau)
+
+    @property
+    def device(self) -> torch.device:
+        return self.log_inv_tau.device
+
+    @property
+    def tau(self) -> torch.Tensor:
+        return torch.exp(-self.log_inv_tau).clamp(0.01, 1.0)
+
+    def encode(self, inputs: ModelInputs) -> dict[str, torch.Tensor]:
+        return {m: self.encoders[m](inputs) for m in self.modalities}
+
+    def present(self, inputs: ModelInputs) -> torch.Tensor:
+        """(N, M) bool presence of each modality."""
+        return torch.stack([inputs.present[m] for m in self.modalities], dim=1)
+
+    def fuse(
+        self, modal: dict[str, torch.Tensor], present: torch.Tensor, ids: torch.Tensor | None, sample: bool
+    ) -> FusionOutput:
+        x = torch.stack([modal[m] for m in self.modalities], dim=1)
+        if ids is not None:
+            x, present = x.index_select(0, ids), present.index_select(0, ids)
+        return self.fusion(x, present, sample=sample)
+
+    def forward(self, inputs: ModelInputs, ids: torch.Tensor | None = None) -> FusionOutput:
+        """Fused outputs for global entity ids (all when None); Beta weights sampled in train mode."""
+        return self.fuse(self.encode(inputs), self.present(inputs), ids, sample=self.training)
+
+
+def prepare_inputs(pair, vocab: Vocab, modalities: list[str], device: torch.device | str) -> ModelInputs:
+    """:func:`build_inputs` plus the name modality's sentence embeddings when it is used."""
+    from mimea_core.model.inputs import build_inputs
+
+    extra = {}
+    if "name" in modalities:
+        from mimea_core.model.name import name_features
+
+        extra["name"] = name_features(pair)
+    return build_inputs(pair, vocab, device, extra_features=extra)

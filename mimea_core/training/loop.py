@@ -1,0 +1,253 @@
+"""The training loop: mini-batches of seed pairs, validation MRR, early stopping, pseudo-seeding."""
+
+from __future__ import annotations
+
+import logging
+import math
+import resource
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mimea_core.config import MIMEAConfig, resolve_device
+from mimea_core.data.types import MMKGPair, Split
+from mimea_core.embeddings import Embeddings
+from mimea_core.errors import ConfigError
+from mimea_core.evaluation import evaluate_embeddings, validation_mrr
+from mimea_core.inference import embed
+from mimea_core.model import MIMEAModel, ModelInputs, available_modalities, build_vocab, prepare_inputs
+from mimea_core.training.checkpoint import save_run
+from mimea_core.training.early_stopping import EarlyStopping
+from mimea_core.training.objective import batch_losses
+from mimea_core.training.progress import ProgressCallback, ProgressEvent
+from mimea_core.training.pseudo import mutual_nearest_pairs
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    config: MIMEAConfig
+    metrics: dict[str, Any]
+    history: list[dict[str, Any]]
+    run_dir: Path | None
+    model: MIMEAModel
+    split: Split
+    pseudo_seeds: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    embeddings: Embeddings | None = None
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _check_pairs(pairs: np.ndarray | None, pair: MMKGPair, what: str) -> np.ndarray:
+    if pairs is None:
+        return np.zeros((0, 2), dtype=np.int64)
+    arr = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    n1, n2 = pair.kg1.num_entities, pair.kg2.num_entities
+    bad = (arr[:, 0] < 0) | (arr[:, 0] >= n1) | (arr[:, 1] < 0) | (arr[:, 1] >= n2)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ConfigError(f"{what}: row {i} ({arr[i, 0]}, {arr[i, 1]}) is outside 0..{n1 - 1} / 0..{n2 - 1}")
+    return arr
+
+
+def _optimizer(model: MIMEAModel, config: MIMEAConfig) -> torch.optim.Optimizer:
+    entity, rest = [], []
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        (entity if name.endswith("graph.entity") else rest).append(p)
+    groups = [{"params": rest, "weight_decay": config.weight_decay}]
+    if entity:
+        groups.append({"params": entity, "weight_decay": config.entity_weight_decay})
+    return torch.optim.AdamW(groups, lr=config.lr)
+
+
+@torch.no_grad()
+def joint_embeddings(model: MIMEAModel, inputs: ModelInputs) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inference-mode joint embeddings of KG1 and KG2 (torch, on the model's device)."""
+    was = model.training
+    model.eval()
+    try:
+        joint = model(inputs).joint
+    finally:
+        model.train(was)
+    n1 = inputs.num_entities[0]
+    return joint[:n1], joint[n1:]
+
+
+def train(
+    pair: MMKGPair,
+    config: MIMEAConfig,
+    split: Split | None = None,
+    extra_seeds: np.ndarray | None = None,
+    out_dir: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+    should_stop: Any = None,
+) -> RunResult:
+    """Train MIMEA on ``pair``; evaluate on ``split.test``; write ``out_dir`` when given.
+
+    ``split`` defaults to ``make_split(pair, 0.2, config.seed)``. ``extra_seeds`` (k, 2) local pairs
+    (e.g. curator-accepted) are added to the training seeds. ``progress`` receives a
+    :class:`ProgressEvent` at least once per epoch; ``should_stop()`` is polled between optimizer
+    steps and ends training early (the best state so far is kept, evaluated and saved).
+    """
+    t_start = time.perf_counter()
+    if config.num_threads > 0 and torch.get_num_threads() != config.num_threads:
+        torch.set_num_threads(config.num_threads)
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    gen = torch.Generator().manual_seed(config.seed)
+    device = resolve_device(config.device)
+    if split is None:
+        from mimea_core.data import make_split
+
+        split = make_split(pair, seed_ratio=0.2, seed=config.seed)
+    extra = _check_pairs(extra_seeds, pair, "extra seeds")
+    n1 = pair.kg1.num_entities
+
+    vocab = build_vocab(pair, config.relation_topk, config.attribute_topk)
+    modalities = available_modalities(config, vocab)
+    dropped = [m for m in config.modalities if m not in modalities]
+    if dropped:
+        log.info("modalities without data in %s, left out: %s", pair.name, ", ".join(dropped))
+    inputs = prepare_inputs(pair, vocab, modalities, device)
+    model = MIMEAModel(config, vocab, modalities).to(device)
+    opt = _optimizer(model, config)
+
+    seeds = np.concatenate([np.asarray(split.train, dtype=np.int64).reshape(-1, 2), extra])
+    free1 = np.setdiff1d(np.arange(n1), seeds[:, 0])
+    free2 = np.setdiff1d(np.arange(pair.kg2.num_entities), seeds[:, 1])
+    pseudo = np.zeros((0, 2), dtype=np.int64)
+    offset = np.array([0, n1], dtype=np.int64)
+    valid = np.asarray(split.valid, dtype=np.int64).reshape(-1, 2)
+    stopper = EarlyStopping(config.patience)
+    history: list[dict[str, Any]] = []
+    t_train = time.perf_counter()
+    stop_reason = "max epochs"
+    epoch = 0
+
+    def out_of_time() -> bool:
+        return config.time_budget is not None and time.perf_counter() - t_train >= config.time_budget
+
+    for epoch in range(1, config.epochs + 1):
+        t_epoch = time.perf_counter()
+        model.train()
+        pairs = np.concatenate([seeds, pseudo]) + offset
+        order = rng.permutation(len(pairs))
+        sums: dict[str, float] = defaultdict(float)
+        steps = 0
+        interrupted = False
+        for start in range(0, len(order), config.batch_size):
+            idx = order[start : start + config.batch_size]
+            if len(idx) < 2:
+                continue
+            batch = torch.as_tensor(pairs[idx], device=device)
+            modal = model.encode(inputs)
+            losses = batch_losses(model, modal, model.present(inputs), batch, config, gen)
+            total = torch.stack(list(losses.values())).sum()
+            opt.zero_grad(set_to_none=True)
+            total.backward()
+            opt.step()
+            steps += 1
+            for k, v in losses.items():
+                sums[k] += float(v.detach())
+            sums["total"] += float(total.detach())
+            if should_stop is not None and should_stop():
+                stop_reason, interrupted = "cancelled", True
+                break
+            if out_of_time():
+                stop_reason, interrupted = "time budget", True
+                break
+        mean_losses = {k: v / max(steps, 1) for k, v in sums.items()}
+        last = epoch == config.epochs or interrupted
+        valid_mrr = None
+        e12 = None
+        if len(valid) and (epoch % config.eval_every == 0 or last):
+            e12 = joint_embeddings(model, inputs)
+            valid_mrr = validation_mrr(e12, valid)
+            stopper.update(valid_mrr, epoch, model)
+        message = ""
+        if (
+            config.pseudo_seeding
+            and not last
+            and epoch >= config.pseudo_start
+            and (epoch - config.pseudo_start) % config.pseudo_every == 0
+        ):
+            e12 = e12 or joint_embeddings(model, inputs)
+            pseudo = mutual_nearest_pairs(e12[0], e12[1], free1, free2, config.pseudo_threshold)
+            message = f"epoch {epoch}: {len(pseudo)} pseudo-seeds (mutual nearest neighbours >= {config.pseudo_threshold})"
+            log.debug(message)
+        row = {
+            "epoch": epoch,
+            "losses": mean_losses,
+            "valid_mrr": valid_mrr,
+            "pseudo_seeds": int(len(pseudo)),
+            "epoch_seconds": time.perf_counter() - t_epoch,
+            "elapsed_s": time.perf_counter() - t_train,
+        }
+        history.append(row)
+        if progress is not None:
+            progress(ProgressEvent(epoch, config.epochs, mean_losses, valid_mrr, row["elapsed_s"], message))
+        if interrupted:
+            break
+        if len(valid) and stopper.should_stop:
+            stop_reason = "early stopping"
+            break
+    train_seconds = time.perf_counter() - t_train
+    if len(valid):
+        stopper.restore(model)
+    log.info(
+        "training stopped after %d epochs (%s); best validation MRR %.4f at epoch %d; %.1f s",
+        epoch, stop_reason, stopper.best_score, stopper.best_epoch, train_seconds,
+    )  # fmt: skip
+
+    emb = embed(model, pair, inputs=inputs)
+    metrics: dict[str, Any] = {
+        "dataset": pair.name,
+        "seed_ratio": float(split.seed_ratio),
+        "split_seed": int(split.seed),
+        "modalities": list(modalities),
+    }
+    metrics.update(evaluate_embeddings(emb, split, csls_k=3))
+    metrics.update(
+        {
+            "epochs": epoch,
+            "train_seconds": round(train_seconds, 2),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "device": device,
+        }
+    )
+    if progress is not None:
+        std = metrics.get("standard", {})
+        progress(
+            ProgressEvent(
+                epoch, config.epochs, {}, stopper.best_score if len(valid) else None,
+                time.perf_counter() - t_train,
+                f"stopped: {stop_reason}; test H@1 {std.get('hits@1', math.nan):.4f}",
+            )
+        )  # fmt: skip
+    run_dir = None
+    if out_dir is not None:
+        meta = {
+            "dataset": pair.source or pair.name,
+            "dataset_name": pair.name,
+            "fingerprint": pair.fingerprint,
+            "modalities": list(modalities),
+            "num_entities": [pair.kg1.num_entities, pair.kg2.num_entities],
+            "best_epoch": stopper.best_epoch,
+            "stop_reason": stop_reason,
+            "total_seconds": round(time.perf_counter() - t_start, 2),
+        }
+        run_dir = save_run(
+            out_dir, state_dict=model.state_dict(), config=config, vocab=vocab, split=split,
+            extra_seeds=extra, pseudo_seeds=pseudo, metrics=metrics, history=history, meta=meta,
+        )  # fmt: skip
+    return RunResult(config, metrics, history, run_dir, model, split, pseudo, emb)
