@@ -99,3 +99,22 @@ def test_info_errors_are_one_line_without_traceback(tmp_path, make):
         "garbage": "binary content",
     }[make]
     assert expected in lines[0]
+
+
+def test_info_with_visual_features(tmp_path, capsys, monkeypatch):
+    import numpy as np
+
+    monkeypatch.setenv("MIMEA_CACHE", str(tmp_path / "cache"))
+    pair = tmp_path / "pair"
+    (pair / "kg1").mkdir(parents=True)
+    (pair / "kg2").mkdir()
+    (pair / "kg1" / "triples.tsv").write_text("a\tr\tb\nc\tr\tb\n")
+    (pair / "kg2" / "triples.tsv").write_text("x\ts\ty\n")
+    (pair / "links.tsv").write_text("a\tx\nb\ty\n")
+    np.save(tmp_path / "v1.npy", np.ones((2, 6), dtype=np.float32))
+    (tmp_path / "v1_ids.txt").write_text("a\nc\n")
+    code, out, _ = _info(pair, "--visual", tmp_path / "v1.npy", "-", capsys=capsys)
+    assert code == 0
+    assert "features kg1 visual: dim 6, coverage 66.7%" in out
+    code, _, err = _info(pair, "--visual", tmp_path / "v1.pkl", "-", capsys=capsys)
+    assert code != 0 and "v1.pkl" in err

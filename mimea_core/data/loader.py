@@ -128,13 +128,19 @@ def load_pair(
     with ``allow_pickle=True`` only, a ``{id: vector}`` pickle. ``strict`` turns duplicate and
     one-to-many links into :class:`StrictModeError`.
     """
-    plan = plan_for(Path(path))
-    key = cache.fingerprint(plan.files, f"{plan.format}|strict={strict}")
-    pair = cache.load(key) if use_cache else None
-    if pair is None:
-        pair = plan.build(strict)
-        if use_cache:
-            cache.save(pair, key)
+    try:
+        plan = plan_for(Path(path))
+        key = cache.fingerprint(plan.files, f"{plan.format}|strict={strict}")
+        pair = cache.load(key) if use_cache else None
+        if pair is None:
+            pair = plan.build(strict)
+            if use_cache:
+                cache.save(pair, key)
+    except OSError as err:  # permissions, a file removed while reading, ...
+        where = err.filename or path
+        raise DataFormatError(
+            where, None, f"cannot read ({err.strerror or err}); expected readable data files"
+        ) from None
     pair.source = str(path)
     pair.fingerprint = key
     all_features = dict(plan.features)
