@@ -139,6 +139,21 @@ Loaded: {summary}
 """
 
 
+INDEX = """# Sample data
+
+Small real subsets of the two MMEA benchmark pairs, so that the app and the tests run offline on a
+fresh clone. Each folder is one pair in the MMKB layout (`python -m mimea_core info sample_data/<name>`);
+its README.md says where every file came from. Made by `python scripts/make_sample_data.py` (or
+`make sample-data`) from `$MIMEA_DATA/mmkb_offline`; rerunning it reproduces the files byte for byte.
+
+- `fb15k-db15k-small/`: FB15K–DB15K, 2,502 gold links.
+- `fb15k-yago15k-small/`: FB15K–YAGO15K, 2,502 gold links (the YAGO15K graph available offline has 30%
+  of its triples, so many YAGO entities here have no relation triples).
+
+No image features exist offline (the image index files give image ids only).
+"""
+
+
 def make_pair(root: Path, out: Path, folder: str, pairs: int, neighbours: int, seed: int) -> None:
     kg1_name, kg2_name = PAIRS[folder]
     toml = REPO / "datasets" / f"{kg1_name.lower()}-{kg2_name.lower()}.toml"
@@ -191,6 +206,7 @@ def main() -> int:
         return 2
     for folder in PAIRS:
         make_pair(root, args.out, folder, args.pairs, args.neighbours, args.seed)
+    (args.out / "README.md").write_text(INDEX, encoding="utf-8")
     return 0
 
 
