@@ -224,6 +224,7 @@ CASES = [
         "expected a link 'kg1_entity <SameAs> kg2_entity .', found 2 fields",
     ),
     ("openke", "pair.toml", "root = \n", None, "not valid TOML"),
+    ("openke", "pair.toml", 'root = "a\\u0000b"\n', None, "contains a NUL character"),
     (
         "openke",
         "pair.toml",

@@ -64,6 +64,10 @@ def _mmkb_plan(folder: Path) -> PairPlan | None:
 
 def plan_for(path: Path) -> PairPlan:
     """The loading plan for PATH (no parsing yet)."""
+    if "\x00" in str(path):
+        raise DataFormatError(
+            None, None, f"path {str(path)!r} contains a NUL character; expected a folder or *.toml"
+        )
     path = Path(path)
     if path.is_file():
         if path.suffix.lower() == ".toml":

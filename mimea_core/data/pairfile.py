@@ -47,6 +47,11 @@ def default_data_root() -> Path:
 
 
 def _expand(text: str, path: Path) -> str:
+    if "\x00" in text:
+        raise DataFormatError(
+            path, None, f"path {text!r} contains a NUL character; expected a file or folder path"
+        )
+
     def repl(match: re.Match[str]) -> str:
         var = match.group(1)
         if var == "MIMEA_DATA":
