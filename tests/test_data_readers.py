@@ -225,3 +225,13 @@ def test_readme_tsv_example_loads(repo_root, tmp_path):
     subprocess.run(["bash", "-e", "-c", commands], cwd=tmp_path, check=True)
     pair = load_pair(tmp_path / "my-pair")
     assert (pair.kg1.num_entities, pair.kg2.num_entities, pair.num_links) == (3, 4, 2)
+
+
+def test_toml_mmkb_root_and_pair_name_shorthand(sample_data_dir, tmp_path):
+    toml = tmp_path / "short.toml"
+    toml.write_text(f'root = "{sample_data_dir / SAMPLE}"\nmmkb_pair = "FB15K-DB15K"\n')
+    pair = load_pair(toml)
+    assert pair.name == "FB15K-DB15K" and pair.num_links == 2_502
+    toml.write_text(f'root = "{sample_data_dir / SAMPLE}"\nmmkb_pair = "FB15K-YAGO15K"\n')
+    with pytest.raises(DataFormatError, match="YAGO15K: folder not found"):
+        load_pair(toml)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mimea_core.data import cache, idformat, mmkb, openke, pairfile, tsv
 from mimea_core.data.features import load_features
-from mimea_core.data.pair import FeatureSpec, PairPlan, assemble
+from mimea_core.data.pair import FeatureSpec, PairPlan
 from mimea_core.data.types import MMKGPair
 from mimea_core.errors import DataFormatError
 
@@ -44,22 +44,7 @@ def _mmkb_plan(folder: Path) -> PairPlan | None:
         )
     kg2_dir = with_links[0]
     kg1_dir = next(p for p in kg_dirs if p != kg2_dir)
-    links_path = mmkb.find_links(kg2_dir)
-    assert links_path is not None
-    files = list(mmkb.kg_files(kg1_dir).values()) + list(mmkb.kg_files(kg2_dir).values()) + [links_path]
-    name = f"{mmkb.kg_name(kg1_dir)}-{mmkb.kg_name(kg2_dir)}"
-
-    def build(strict: bool) -> MMKGPair:
-        return assemble(
-            name,
-            mmkb.read_kg(kg1_dir),
-            mmkb.read_kg(kg2_dir),
-            mmkb.read_links(links_path),
-            strict,
-            (str(kg1_dir), str(kg2_dir)),
-        )
-
-    return PairPlan(name=name, format="mmkb", files=files, build=build)
+    return mmkb.pair_plan(kg1_dir, kg2_dir)
 
 
 def plan_for(path: Path) -> PairPlan:

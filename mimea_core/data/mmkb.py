@@ -14,6 +14,7 @@ from mimea_core.data.builder import KGBuilder, UnknownEntity
 from mimea_core.data.lines import expect_fields, split_first, triple_fields
 from mimea_core.data.links import RawLinks
 from mimea_core.data.names import clean_name
+from mimea_core.data.pair import PairPlan, assemble
 from mimea_core.data.textio import data_lines, read_lines
 from mimea_core.data.values import literal_text
 from mimea_core.errors import DataFormatError
@@ -150,3 +151,36 @@ def read_links(path: Path) -> RawLinks:
 
 def find_links(folder: Path) -> Path | None:
     return _one(Path(folder), f"*{LINKS}", False)
+
+
+def pair_plan(
+    kg1_dir: Path, kg2_dir: Path, links_path: Path | None = None, name: str | None = None
+) -> PairPlan:
+    """The plan for the pair of two MMKB KG folders (links: ``*_SameAsLink.txt`` in the second by default)."""
+    links = links_path or find_links(kg2_dir)
+    if links is None:
+        raise DataFormatError(
+            kg2_dir, None, f"no *{LINKS} file; expected the links to {kg_name(kg1_dir)} here"
+        )
+    files = list(kg_files(kg1_dir).values()) + list(kg_files(kg2_dir).values()) + [links]
+    pair_name = name or f"{kg_name(kg1_dir)}-{kg_name(kg2_dir)}"
+
+    def build(strict: bool):
+        return assemble(
+            pair_name,
+            read_kg(kg1_dir),
+            read_kg(kg2_dir),
+            read_links(links),
+            strict,
+            (str(kg1_dir), str(kg2_dir)),
+        )
+
+    return PairPlan(name=pair_name, format="mmkb", files=files, build=build)
+
+
+def root_pair_plan(root: Path, pair: str) -> PairPlan:
+    """A pair of an MMKB root folder by name: ``FB15K-DB15K`` = ``root/FB15K`` + ``root/DB15K`` (links in the latter)."""
+    parts = pair.split("-")
+    if len(parts) != 2 or not all(parts):
+        raise DataFormatError(root, None, f"pair name {pair!r}: expected 'KG1-KG2', e.g. 'FB15K-DB15K'")
+    return pair_plan(Path(root) / parts[0], Path(root) / parts[1], name=pair)

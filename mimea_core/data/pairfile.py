@@ -15,6 +15,9 @@ Example (``datasets/fb15k-db15k.toml``)::
     [kg1.features]                          # optional
     visual = { path = "fb_visual.npy", ids = "fb_visual_ids.txt" }
 
+Shorthand for a pair of an MMKB root folder: ``root = "..."`` and ``mmkb_pair = "FB15K-DB15K"``
+(KG folders ``FB15K/`` and ``DB15K/`` under the root, the links in the second).
+
 ``${VAR}`` expands environment variables; ``MIMEA_DATA`` defaults to ``../shared/data`` beside
 the project. A relative ``root`` is relative to the ``.toml`` file's folder.
 """
@@ -96,6 +99,12 @@ def plan(path: Path) -> PairPlan:
     def resolve(text: str) -> Path:
         p = Path(_expand(text, path))
         return p if p.is_absolute() else root / p
+
+    if "mmkb_pair" in doc:
+        pair_name = doc["mmkb_pair"]
+        if not isinstance(pair_name, str):
+            raise DataFormatError(path, None, "expected 'mmkb_pair' to be a string like \"FB15K-DB15K\"")
+        return mmkb.root_pair_plan(root, pair_name)
 
     kgs = []
     features: dict[str, list[FeatureSpec | None]] = {}
