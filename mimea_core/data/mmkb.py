@@ -157,12 +157,13 @@ def pair_plan(
     kg1_dir: Path, kg2_dir: Path, links_path: Path | None = None, name: str | None = None
 ) -> PairPlan:
     """The plan for the pair of two MMKB KG folders (links: ``*_SameAsLink.txt`` in the second by default)."""
+    files = list(kg_files(kg1_dir).values()) + list(kg_files(kg2_dir).values())
     links = links_path or find_links(kg2_dir)
     if links is None:
         raise DataFormatError(
             kg2_dir, None, f"no *{LINKS} file; expected the links to {kg_name(kg1_dir)} here"
         )
-    files = list(kg_files(kg1_dir).values()) + list(kg_files(kg2_dir).values()) + [links]
+    files.append(links)
     pair_name = name or f"{kg_name(kg1_dir)}-{kg_name(kg2_dir)}"
 
     def build(strict: bool):
