@@ -12,6 +12,7 @@ from mimea_core.explain.modalities import (
 )
 from mimea_core.explain.projection import sample_entities, space_matrices, umap_projection
 from mimea_core.explain.queue import ORDERINGS, filter_queue, next_undecided, order_queue, review_queue
+from mimea_core.explain.retrain import compare_runs, untouched_split
 from mimea_core.explain.transport import TransportBlock, block_targets, transport_block
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "EntityCard",
     "TransportBlock",
     "block_targets",
+    "compare_runs",
     "entity_card",
     "entity_weights",
     "filter_queue",
@@ -32,6 +34,7 @@ __all__ = [
     "space_matrices",
     "transport_block",
     "umap_projection",
+    "untouched_split",
     "weight_records",
     "weight_summary",
     "whatif_ranking",

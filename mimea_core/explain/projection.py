@@ -27,11 +27,13 @@ def space_matrices(emb: Embeddings, space: str) -> tuple[np.ndarray, np.ndarray]
 
 
 def sample_entities(n: int, max_points: int | None, keep: Iterable[int] = (), seed: int = 0) -> np.ndarray:
-    """Sorted ids ``0..n-1``, or ``max_points`` of them: ``keep`` first, the rest drawn at random."""
+    """Sorted ids ``0..n-1``, or ``max_points`` of them: ``keep`` first (in its order, so put the
+    most important first), the rest drawn at random."""
     if max_points is None or max_points >= n:
         return np.arange(n, dtype=np.int64)
-    kept = np.unique(np.asarray(list(keep), dtype=np.int64))
-    kept = kept[(kept >= 0) & (kept < n)][:max_points]
+    kept = np.asarray(
+        list(dict.fromkeys(int(k) for k in keep if 0 <= int(k) < n))[:max_points], dtype=np.int64
+    )
     rest = np.setdiff1d(np.arange(n, dtype=np.int64), kept)
     rng = np.random.default_rng(seed)
     extra = rng.choice(rest, size=max(max_points - len(kept), 0), replace=False)

@@ -1,0 +1,1 @@
+"""The Streamlit workbench (``streamlit run app/Home.py``)."""

@@ -1,0 +1,159 @@
+"""Candidates: the review queue. Pick a pair, compare the two entities, accept / reject / skip."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from app import charts, state
+from app.safe import md
+from app.shortcuts import review_shortcuts
+from mimea_core.errors import MimeaError
+from mimea_core.explain import (
+    ORDERINGS,
+    entity_card,
+    entity_weights,
+    filter_queue,
+    next_undecided,
+    order_queue,
+    pair_modalities,
+    review_queue,
+)
+
+t0 = time.perf_counter()
+st.title("Candidates")
+pair = state.current_pair()
+if pair is None:
+    st.stop()
+run = state.active_run(pair)
+if run is None:
+    st.stop()
+choice = state.data_choice()
+run_key = str(run.run_dir)
+cands = state.candidates(run_key, choice)
+emb = state.embeddings(run_key, choice)
+store = state.decision_store(pair)
+queue = review_queue(cands, store.current_state(), pair)
+
+# -- filters ------------------------------------------------------------------------------------
+with st.expander("Filter and order", expanded=False):
+    c1, c2, c3 = st.columns(3)
+    ordering = c1.selectbox("Order", ORDERINGS, key="q_order")
+    search = c1.text_input("Search names", key="q_search")
+    lo, hi = (
+        float(queue["score"].min() if len(queue) else 0),
+        float(queue["score"].max() if len(queue) else 1),
+    )
+    min_score = c2.slider("Minimum score", min(lo, 0.0), max(hi, 1.0), min(lo, 0.0), key="q_min_score")
+    max_margin = c2.slider("Maximum margin", 0.0, max(float(queue["margin"].max() if len(queue) else 1), 1.0),
+                           max(float(queue["margin"].max() if len(queue) else 1), 1.0), key="q_max_margin")  # fmt: skip
+    states = c3.multiselect(
+        "Decision state",
+        ["undecided", "accept", "reject", "skip", "conflict"],
+        default=["undecided"],
+        key="q_states",
+    )
+filtered = order_queue(
+    filter_queue(queue, min_score=min_score, max_margin=max_margin, states=states, search=search), ordering
+)
+undecided = int((queue["state"] == "undecided").sum())
+st.caption(f"{len(filtered):,} of {len(queue):,} suggested pairs shown; {undecided:,} undecided. "
+           "Most informative first = small margin to the runner-up and uncertain modality weights.")  # fmt: skip
+
+# -- the pair under review ----------------------------------------------------------------------
+pairs_in_queue = set(zip(queue["source"].astype(int), queue["target"].astype(int), strict=True))
+current = st.session_state.get(state.REVIEW_PAIR)
+if current is not None and tuple(current) not in pairs_in_queue:
+    current = None
+version = st.session_state.setdefault("queue_version", 0)
+shown = filtered.head(300)
+table = st.dataframe(
+    shown[["source_name", "target_name", "score", "margin", "mutual_nn", "one_to_one", "uncertainty", "state"]],
+    column_config={
+        "source_name": st.column_config.TextColumn(pair.kg1.name[:30] or "KG1"),
+        "target_name": st.column_config.TextColumn(pair.kg2.name[:30] or "KG2"),
+        "score": st.column_config.NumberColumn(format="%.3f"),
+        "margin": st.column_config.NumberColumn(format="%.3f"),
+        "uncertainty": st.column_config.NumberColumn("weight sd", format="%.3f"),
+    },
+    hide_index=True, on_select="rerun", selection_mode="single-row", key=f"queue_table_{version}", height=260,
+)  # fmt: skip
+if table.selection.rows:
+    row = shown.iloc[table.selection.rows[0]]
+    current = (int(row["source"]), int(row["target"]))
+if current is None:
+    current = next_undecided(filtered) or (
+        (int(filtered.loc[0, "source"]), int(filtered.loc[0, "target"])) if len(filtered) else None
+    )
+if current is None:
+    st.info("No pair matches the filters. Widen them, or all pairs are decided.")
+    st.stop()
+st.session_state[state.REVIEW_PAIR] = tuple(current)
+source, target = current
+row = queue[(queue["source"] == source) & (queue["target"] == target)].iloc[0]
+
+# -- decision -----------------------------------------------------------------------------------
+st.divider()
+c1, c2, c3, c4, c5 = st.columns([3, 1, 1, 1, 2])
+note = c1.text_input("Note (optional)", key=f"note_{source}_{target}", placeholder="why, evidence, doubts…")
+pressed = None
+if c2.button("Accept (a)", key="accept", type="primary"):
+    pressed = "accept"
+if c3.button("Reject (r)", key="reject"):
+    pressed = "reject"
+if c4.button("Skip (s)", key="skip"):
+    pressed = "skip"
+review_shortcuts(accept="a", reject="r", skip="s")
+c5.text(f"state: {row['state']}\nscore {row['score']:.3f}, margin {row['margin']:.3f}")
+if pressed:
+    try:
+        store.record(source, target, pressed, state.curator(), note=note)
+    except MimeaError as err:
+        st.error(md(err))
+    else:
+        following = next_undecided(filtered, after=(source, target))
+        st.session_state[state.REVIEW_PAIR] = following if following != (source, target) else None
+        st.session_state["queue_version"] = version + 1
+        st.session_state["last_decision"] = f"{pressed}: {row['source_name']} → {row['target_name']}"
+        st.rerun()
+if st.session_state.get("last_decision"):
+    st.caption("Last recorded:")
+    st.text(st.session_state["last_decision"])
+
+# -- side by side -------------------------------------------------------------------------------
+left, right = st.columns(2)
+for column, kg, entity, label in ((left, pair.kg1, source, "KG1"), (right, pair.kg2, target, "KG2")):
+    card = entity_card(kg, entity)
+    with column:
+        st.markdown(f"**{label}** · {md(kg.name)}")
+        st.text(card.name)
+        st.text(card.identifier)
+        if card.image:
+            st.text(f"image: {card.image}")
+        st.caption(f"{card.degree} relation triples, {len(card.attributes)} attribute values shown")
+        st.dataframe(card.attributes, hide_index=True, height=180, key=f"attrs_{label}")
+        st.dataframe(card.neighbours[["direction", "relation", "neighbour_name"]], hide_index=True,
+                     height=220, key=f"nbrs_{label}")  # fmt: skip
+
+st.subheader("Why the model suggests it")
+explanation = pair_modalities(emb, source, target)
+c1, c2 = st.columns(2)
+c1.dataframe(explanation.round(3), hide_index=True)
+c1.plotly_chart(charts.similarity_bar(explanation), key="sim_bar")
+c2.plotly_chart(
+    charts.entity_weights_bar(
+        {"KG1 entity": entity_weights(emb, 1, source), "KG2 entity": entity_weights(emb, 2, target)},
+        "Modality weights (mean ± sd)",
+    ),
+    key="weights_bar",
+)
+others = cands[cands["source"] == source].sort_values("rank")
+c2.caption("All candidates of this source")
+c2.dataframe(
+    pd.DataFrame({"rank": others["rank"], "candidate": [pair.kg2.names[t] for t in others["target"]],
+                  "score": others["score"].round(3)}),
+    hide_index=True, key="others",
+)  # fmt: skip
+state.timed("candidates page", t0)

@@ -1,0 +1,335 @@
+"""Cached loaders and session keys shared by the pages.
+
+Everything heavy is cached once per server process: the dataset and the model
+(``st.cache_resource``), embeddings, candidates, accuracy tables and UMAP maps (``st.cache_data``
+or ``st.cache_resource``), keyed by hashable descriptions (:class:`DataChoice`, run directory), so
+that changing page never recomputes them.
+
+Files the app writes live under the app directory ``$MIMEA_APP_DIR`` (default ``.mimea/`` in the
+project): ``runs/`` (trained runs), ``decisions/`` (one SQLite decision store per dataset),
+``uploads/`` (uploaded pairs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app.jobs import JobRegistry, TrainingJob
+from mimea_core.config import MIMEAConfig
+from mimea_core.curation import DecisionStore
+from mimea_core.data.types import MMKGPair
+from mimea_core.embeddings import Embeddings
+from mimea_core.errors import MimeaError
+from mimea_core.runs import LoadedRun
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_ROOT = REPO_ROOT / "sample_data"
+DEFAULT_PAIR = SAMPLE_ROOT / "fb15k-db15k-small"
+MAX_UPLOAD_MB = 50  # keep equal to server.maxUploadSize in app/.streamlit/config.toml
+TOP_K = 10
+
+# Session keys (one place, so pages agree)
+CURATOR = "curator"
+DATA_CHOICE = "data_choice"
+RUN_DIR = "run_dir"
+REVIEW_PAIR = "review_pair"
+
+#: The configuration the app trains with when no run exists yet (a few minutes at most on a CPU).
+QUICK_CONFIG = MIMEAConfig(dim=64, epochs=40, eval_every=2, patience=4, time_budget=120.0)
+
+
+def app_dir() -> Path:
+    return Path(os.environ.get("MIMEA_APP_DIR", REPO_ROOT / ".mimea")).resolve()
+
+
+def bundled_pairs() -> dict[str, Path]:
+    """Pairs shipped in ``sample_data/`` (name -> folder), the default one first."""
+    found = sorted(p for p in SAMPLE_ROOT.iterdir() if p.is_dir()) if SAMPLE_ROOT.is_dir() else []
+    return dict(sorted(((p.name, p) for p in found), key=lambda kv: kv[1] != DEFAULT_PAIR))
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    """What the user picked on the data page (hashable: it keys every cache)."""
+
+    path: str
+    allow_pickle: bool = False
+    features: tuple[tuple[str, str, str], ...] = ()  # (modality, kg1 file, kg2 file)
+
+    @property
+    def label(self) -> str:
+        return Path(self.path).name
+
+    def features_dict(self) -> dict | None:
+        if not self.features:
+            return None
+        return {m: (f1 or None, f2 or None) for m, f1, f2 in self.features}
+
+
+def data_choice() -> DataChoice:
+    return st.session_state.get(DATA_CHOICE) or DataChoice(str(DEFAULT_PAIR))
+
+
+@st.cache_resource(show_spinner="Loading the dataset…", max_entries=4)
+def load_dataset(choice: DataChoice) -> MMKGPair:
+    """The pair (raises MimeaError; errors are not cached, so a fixed file loads next time)."""
+    from mimea_core.data import load_pair
+
+    return load_pair(choice.path, features=choice.features_dict(), allow_pickle=choice.allow_pickle)
+
+
+def current_pair(show_error: bool = True) -> MMKGPair | None:
+    """The chosen pair, or None after showing its error (the page keeps working)."""
+    choice = data_choice()
+    try:
+        return load_dataset(choice)
+    except MimeaError as err:
+        if show_error:
+            st.error(f"Cannot load {choice.path}: {err}")
+            st.info("Choose another dataset on the Data page.")
+        return None
+
+
+def dataset_key(pair: MMKGPair) -> str:
+    """Stable key of a dataset for file names and caches: its location, name and size."""
+    where = str(Path(pair.source).resolve()) if pair.source else pair.name
+    text = f"{where}|{pair.name}|{pair.kg1.num_entities}|{pair.kg2.num_entities}|{pair.num_links}"
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:40] or "dataset"
+
+
+@st.cache_resource
+def _store(path: str, dataset: str) -> DecisionStore:
+    return DecisionStore(path, dataset=dataset)
+
+
+def decision_store(pair: MMKGPair) -> DecisionStore:
+    key = dataset_key(pair)
+    path = app_dir() / "decisions" / f"{_slug(pair.name)}-{key}.sqlite"
+    return _store(str(path), f"{pair.name}:{pair.kg1.num_entities}:{pair.kg2.num_entities}")
+
+
+def curator() -> str:
+    return str(st.session_state.get(CURATOR, "") or "").strip()
+
+
+# -- runs ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunInfo:
+    path: Path
+    finished: float  # mtime of the completion marker
+    meta: dict
+    metrics: dict
+
+    @property
+    def label(self) -> str:
+        when = datetime.fromtimestamp(self.finished, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        h1 = self.metrics.get("standard", {}).get("hits@1")
+        score = f", H@1 {h1:.3f}" if isinstance(h1, (int, float)) else ""
+        return f"{self.path.name} ({when}{score})"
+
+
+def _read_json(path: Path) -> dict:
+    import json
+
+    try:
+        data = json.loads(path.read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def runs_for(pair: MMKGPair, root: Path | None = None) -> list[RunInfo]:
+    """Finished runs under ``root`` (default ``<app dir>/runs``) trained on this dataset, newest first."""
+    root = root or app_dir() / "runs"
+    if not root.is_dir():
+        return []
+    found = []
+    here = Path(pair.source).resolve() if pair.source else None
+    for marker in root.glob("*/run.json"):
+        meta = _read_json(marker)
+        if meta.get("num_entities") != [pair.kg1.num_entities, pair.kg2.num_entities]:
+            continue
+        same_place = here is not None and Path(str(meta.get("dataset", ""))).resolve() == here
+        if not (same_place or (pair.fingerprint and meta.get("fingerprint") == pair.fingerprint)):
+            continue
+        found.append(
+            RunInfo(marker.parent, marker.stat().st_mtime, meta, _read_json(marker.parent / "metrics.json"))
+        )
+    return sorted(found, key=lambda r: r.finished, reverse=True)
+
+
+def new_run_dir(pair: MMKGPair, tag: str = "") -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    suffix = f"-{tag}" if tag else ""
+    return app_dir() / "runs" / f"{_slug(pair.name)}-{stamp}-{secrets.token_hex(2)}{suffix}"
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+def load_run(run_dir: str) -> LoadedRun:
+    from mimea_core.runs import load_run as _load
+
+    return _load(run_dir, device="cpu")
+
+
+@st.cache_resource
+def job_registry() -> JobRegistry:
+    return JobRegistry()
+
+
+def training_job(pair: MMKGPair) -> TrainingJob | None:
+    return job_registry().get(dataset_key(pair))
+
+
+def start_training(
+    pair: MMKGPair,
+    config: MIMEAConfig,
+    *,
+    split=None,
+    extra_seeds: np.ndarray | None = None,
+    label: str = "training",
+    tag: str = "",
+) -> TrainingJob:
+    return job_registry().start(
+        dataset_key(pair), label, pair, config, new_run_dir(pair, tag), split=split, extra_seeds=extra_seeds
+    )
+
+
+def active_run(pair: MMKGPair, *, auto_train: bool = True) -> LoadedRun | None:
+    """The run the pages use: the one chosen in this session, else the newest for this dataset.
+
+    With no run at all on a bundled sample pair, the quick default training starts in the
+    background (no set-up needed); the pages show its progress and use it once finished.
+    """
+    chosen = st.session_state.get(RUN_DIR)
+    job = training_job(pair)
+    if job is not None and not job.running and job.run_dir and chosen is None:
+        chosen = job.run_dir
+    if chosen is None:
+        runs = runs_for(pair)
+        chosen = str(runs[0].path) if runs else None
+    if chosen is not None:
+        try:
+            return load_run(str(chosen))
+        except MimeaError as err:
+            st.error(f"Cannot load the run {chosen}: {err}")
+            st.session_state.pop(RUN_DIR, None)
+            return None
+    if job is None and auto_train and Path(pair.source).resolve().parent == SAMPLE_ROOT.resolve():
+        job = start_training(pair, QUICK_CONFIG, label="default model for the sample data", tag="default")
+    if job is not None:
+        snap = job.snapshot()
+        if snap.status == "failed":
+            st.error(snap.error)
+        else:
+            st.info(
+                f"No trained model yet: {snap.label} is running (epoch {snap.epoch}/{snap.max_epochs}). "
+                "Follow it on the Train page; this page fills in when it finishes."
+            )
+    else:
+        st.info("No trained model for this dataset yet: start one on the Train page, or load a saved run.")
+    return None
+
+
+def run_matches(run: LoadedRun, pair: MMKGPair) -> bool:
+    return tuple(run.meta.get("num_entities", ())) == (pair.kg1.num_entities, pair.kg2.num_entities)
+
+
+# -- cached derived data ------------------------------------------------------------------------
+@st.cache_resource(show_spinner="Computing embeddings…", max_entries=4)
+def embeddings(run_dir: str, choice: DataChoice) -> Embeddings:
+    from mimea_core.inference import embed
+
+    return embed(load_run(run_dir).model, load_dataset(choice))
+
+
+def seed_pairs(run: LoadedRun) -> np.ndarray:
+    parts = [np.asarray(run.split.train).reshape(-1, 2), np.asarray(run.split.valid).reshape(-1, 2)]
+    parts.append(np.asarray(run.extra_seeds).reshape(-1, 2))
+    return np.concatenate(parts).astype(np.int64)
+
+
+@st.cache_data(show_spinner="Ranking candidates…", max_entries=8)
+def candidates(run_dir: str, choice: DataChoice, top_k: int = TOP_K) -> pd.DataFrame:
+    """Top-k candidates of every KG1 entity that is not a training seed, among non-seed KG2 entities."""
+    from mimea_core.candidates import suggest
+
+    emb = embeddings(run_dir, choice)
+    seeds = seed_pairs(load_run(run_dir))
+    n1 = emb.num_entities[0]
+    sources = np.setdiff1d(np.arange(n1), seeds[:, 0])
+    return suggest(emb, top_k=top_k, sources=sources, exclude_kg1=seeds[:, 0], exclude_kg2=seeds[:, 1])
+
+
+@st.cache_data(show_spinner="Evaluating each modality…", max_entries=8)
+def modality_accuracy(run_dir: str, choice: DataChoice) -> pd.DataFrame:
+    from mimea_core.explain import modality_accuracy as _acc
+
+    return _acc(embeddings(run_dir, choice), load_run(run_dir).split)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def umap_map(
+    run_dir: str,
+    choice: DataChoice,
+    space: str,
+    max_points: int,
+    keep: tuple[tuple[int, ...], tuple[int, ...]],
+) -> pd.DataFrame:
+    from mimea_core.explain import sample_entities, umap_projection
+
+    emb = embeddings(run_dir, choice)
+    n1, n2 = emb.num_entities
+    ids = (sample_entities(n1, max_points, keep[0]), sample_entities(n2, max_points, keep[1]))
+    return umap_projection(emb, space, seed=0, entities=ids)
+
+
+@st.cache_data(show_spinner="Running inference with the change…", max_entries=16)
+def whatif(
+    run_dir: str,
+    choice: DataChoice,
+    kg: int,
+    entities: tuple[int, ...],
+    modality: str,
+    mode: str,
+    scale: float,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Weights before/after and (for KG1 entities) the candidate ranking before/after an override."""
+    from mimea_core.candidates import suggest
+
+    from mimea_core.explain import whatif_ranking, whatif_weights
+    from mimea_core.inference import ModalityOverride, embed
+
+    base = embeddings(run_dir, choice)
+    override = ModalityOverride(
+        kg=kg, entities=np.asarray(entities, dtype=np.int64), modality=modality, mode=mode, scale=scale
+    )
+    changed = embed(load_run(run_dir).model, load_dataset(choice), overrides=(override,))
+    weights = whatif_weights(base, changed, kg, np.asarray(entities))
+    ranking = pd.DataFrame()
+    if kg == 1:
+        seeds = seed_pairs(load_run(run_dir))
+        sources = np.asarray(entities, dtype=np.int64)
+        before = suggest(base, top_k=TOP_K, sources=sources, exclude_kg2=seeds[:, 1])
+        after = suggest(changed, top_k=TOP_K, sources=sources, exclude_kg2=seeds[:, 1])
+        ranking = whatif_ranking(before, after)
+    return weights, ranking
+
+
+def timed(label: str, start: float) -> None:
+    """Record how long a step took in the session (read by the latency benchmark)."""
+    st.session_state.setdefault("_timings", {})[label] = time.perf_counter() - start
