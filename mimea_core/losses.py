@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 import torch.nn.functional as F
 
@@ -38,7 +40,9 @@ def ot_alignment_loss(projected: torch.Tensor, joint: torch.Tensor, reg: float) 
 
     Delegates to :func:`mimea_core.alignment.ot_loss` (POT log-domain Sinkhorn, envelope gradient).
     """
-    return ot_loss(projected, joint, reg=reg, max_iter=100, tol=1e-5)
+    with warnings.catch_warnings():  # a not fully converged plan is fine for a loss term
+        warnings.filterwarnings("ignore", message="Sinkhorn did not converge")
+        return ot_loss(projected, joint, reg=reg, max_iter=100, tol=1e-5)
 
 
 def beta_kl(alpha: torch.Tensor, beta: torch.Tensor, present: torch.Tensor, prior: tuple[float, float]):

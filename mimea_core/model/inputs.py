@@ -248,7 +248,7 @@ def _attribute_input(pair: MMKGPair, vocab: Vocab) -> tuple[np.ndarray, np.ndarr
 
 def _sparse(rows, cols, vals, shape, device) -> torch.Tensor:
     idx = torch.as_tensor(np.stack([rows, cols]), dtype=torch.long)
-    return torch.sparse_coo_tensor(idx, torch.as_tensor(vals), shape, device=device).coalesce()
+    return torch.sparse_coo_tensor(idx, torch.as_tensor(vals), shape, device=device, check_invariants=False).coalesce()
 
 
 def _rowptr(sorted_ids: np.ndarray, n: int) -> np.ndarray:

@@ -209,6 +209,7 @@ def train(
         epoch, stop_reason, stopper.best_score, stopper.best_epoch, train_seconds,
     )  # fmt: skip
 
+    t_eval = time.perf_counter()
     emb = embed(model, pair, inputs=inputs)
     metrics: dict[str, Any] = {
         "dataset": pair.name,
@@ -217,6 +218,7 @@ def train(
         "modalities": list(modalities),
     }
     metrics.update(evaluate_embeddings(emb, split, csls_k=3))
+    log.info("test evaluation took %.1f s", time.perf_counter() - t_eval)
     metrics.update(
         {
             "epochs": epoch,
