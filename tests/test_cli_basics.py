@@ -18,3 +18,14 @@ def test_unknown_command_exits_nonzero():
 
 def test_main_is_callable():
     assert callable(main)
+
+
+def test_closed_pipe_gives_no_traceback(sample_data_dir):
+    proc = subprocess.run(
+        f"{sys.executable} -m mimea_core info {sample_data_dir / 'fb15k-db15k-small'} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout.strip()
