@@ -113,3 +113,10 @@ def run(args: argparse.Namespace) -> int:
     print(_summary(result.metrics))
     print(f"run written to {result.run_dir}")
     return 0
+
+
+def build_config_parser_for_tests() -> argparse.ArgumentParser:
+    """The ``train`` argument parser alone (tests check flag -> config mapping without training)."""
+    parser = argparse.ArgumentParser(prog="train")
+    add_arguments(parser)
+    return parser
