@@ -9,8 +9,15 @@ import ot
 import pytest
 import torch
 
-from mimea_core.alignment import cosine_cost, one_to_one_matching, ot_loss, sinkhorn_plan, transport_plan
-from mimea_core.alignment.matching import _greedy_decode, _sinkhorn_log_plan
+from mimea_core.alignment import (
+    cosine_cost,
+    one_to_one_matching,
+    ot_loss,
+    sinkhorn_plan,
+    sparse_one_to_one,
+    transport_plan,
+)
+from mimea_core.alignment.matching import _greedy_rounds, greedy_edge_matching, sparse_sinkhorn_log_plan
 
 
 def _random_hist(n: int, gen: torch.Generator) -> torch.Tensor:
@@ -145,18 +152,45 @@ def test_auto_uses_hungarian_when_small_and_sinkhorn_when_large():
     assert one_to_one_matching(S, max_hungarian=1).tolist() == [[0, 1], [1, 0]]  # Sinkhorn agrees here
 
 
-def test_log_plan_agrees_with_pot():
+def test_sparse_sinkhorn_on_full_support_agrees_with_pot():
     rng = np.random.default_rng(5)
     S = rng.random((8, 5)).astype(np.float32)
-    logT = _sinkhorn_log_plan(torch.from_numpy(S), reg=0.1, max_iter=1000, tol=1e-7)
+    rows, cols = np.nonzero(np.ones_like(S))
+    logT = sparse_sinkhorn_log_plan(
+        torch.from_numpy(rows),
+        torch.from_numpy(cols),
+        torch.from_numpy(S[rows, cols]),
+        S.shape,
+        reg=0.1,
+        max_iter=1000,
+        tol=1e-7,
+    )
     ref = ot.sinkhorn(np.full(8, 1 / 8), np.full(5, 1 / 5), -S.astype(np.float64), 0.1, method="sinkhorn_log")
-    np.testing.assert_allclose(np.exp(logT.numpy()), ref, atol=1e-5)
+    np.testing.assert_allclose(np.exp(logT.numpy()).reshape(8, 5), ref, atol=1e-5)
 
 
-def test_greedy_decode_takes_best_proposals_first():
+def test_sparse_one_to_one_respects_the_edges_and_leaves_edgeless_rows_unmatched():
+    rows = np.array([0, 0, 1, 2, 2])
+    cols = np.array([0, 1, 0, 1, 3])
+    scores = np.array([0.9, 0.2, 0.8, 0.7, 0.1])
+    pairs = sparse_one_to_one(rows, cols, scores, (4, 4), reg=0.05)
+    # row 3 has no edge; rows 0 and 1 compete for column 0 and row 1 has nothing else
+    # the plan prefers giving column 0 to row 1 (its only edge), so rows 0 and 2 move over: a
+    # matching of 3 where plain greedy on the scores would stop at [[0, 0], [2, 1]]
+    assert pairs.tolist() == [[0, 1], [1, 0], [2, 3]]
+    assert all((r, c) in set(zip(rows.tolist(), cols.tolist(), strict=True)) for r, c in pairs.tolist())
+    assert 3 not in pairs[:, 0]
+
+
+def test_greedy_edge_matching_takes_heaviest_edges_first():
+    rows, cols = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
+    assert greedy_edge_matching(rows, cols, np.array([5.0, 4.0, 6.0, 1.0])).tolist() == [[0, 1], [1, 0]]
+
+
+def test_greedy_rounds_take_best_proposals_first():
     scores = torch.tensor([[5.0, 4.0, 0.0], [6.0, 1.0, 0.0], [3.0, 2.0, 1.0]])
     # row 1 wins column 0 (6 > 5); row 0 then takes column 1; row 2 gets column 2
-    assert _greedy_decode(scores).tolist() == [[0, 1], [1, 0], [2, 2]]
+    assert _greedy_rounds(scores).tolist() == [[0, 1], [1, 0], [2, 2]]
 
 
 def test_matching_rejects_bad_input():

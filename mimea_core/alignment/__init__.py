@@ -7,7 +7,14 @@
   otherwise), used by evaluation and candidate generation.
 """
 
-from mimea_core.alignment.matching import one_to_one_matching
+from mimea_core.alignment.matching import one_to_one_matching, sparse_one_to_one
 from mimea_core.alignment.sinkhorn import cosine_cost, ot_loss, sinkhorn_plan, transport_plan
 
-__all__ = ["cosine_cost", "one_to_one_matching", "ot_loss", "sinkhorn_plan", "transport_plan"]
+__all__ = [
+    "cosine_cost",
+    "one_to_one_matching",
+    "ot_loss",
+    "sparse_one_to_one",
+    "sinkhorn_plan",
+    "transport_plan",
+]

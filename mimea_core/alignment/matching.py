@@ -5,10 +5,13 @@ clean KGs is (almost) one-to-one, so a global matching usually fixes some of tho
 
 - ``"hungarian"``: the exact maximum-weight assignment ``max_π Σ_i S[i, π(i)]``
   (``scipy.optimize.linear_sum_assignment``, O(n³): used up to ``max_hungarian`` rows/columns).
-- ``"sinkhorn"``: the entropic OT plan with uniform marginals on cost ``-S`` (log-domain Sinkhorn,
-  ``log T_ij = S_ij/ε + u_i + v_j``), then greedy decoding of ``log T``: in rounds, every free row
-  proposes its best free column, proposals are taken in decreasing order and a column goes to the
-  first row that asks for it. The plan's normalisation plays the role of CSLS against hubs.
+- ``"sinkhorn"``: entropic OT with uniform marginals on cost ``-S``, restricted to a sparse support
+  (each row's and each column's ``support_k`` best entries, where nearly all of the plan's mass
+  lies for small ε): ``log T_e = S_e/ε + u_i + v_j`` by log-domain Sinkhorn over the edges
+  (O(n·k) memory and time per iteration, so it scales to graphs where a dense plan does not fit).
+  The plan is decoded greedily: edges in decreasing ``log T``, an edge is taken when its row and
+  column are both free. Rows left without a free supported column are then matched greedily on
+  the similarity itself. The plan's normalisation plays the role of CSLS against hubs.
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ def one_to_one_matching(
     method: str = "auto",
     max_hungarian: int = 3000,
     reg: float = 0.02,
-    max_iter: int = 100,
-    tol: float = 1e-4,
+    max_iter: int = 50,
+    tol: float = 1e-3,
+    support_k: int = 32,
 ) -> np.ndarray:
     """Global one-to-one matching maximising similarity.
 
@@ -36,7 +40,9 @@ def one_to_one_matching(
         method: ``"auto"`` (Hungarian when both sides are ≤ ``max_hungarian``, Sinkhorn otherwise),
             ``"hungarian"`` or ``"sinkhorn"``.
         reg, max_iter, tol: Sinkhorn's entropic regularisation (in similarity units), iteration cap
-            and tolerance on the column-marginal violation (relative).
+            and tolerance on the marginal violation (relative).
+        support_k: Sinkhorn's sparse support: the ``support_k`` best columns of every row and rows
+            of every column.
 
     Returns:
         int64 (min(n1, n2), 2) array of ``(row, column)`` pairs sorted by row; every row and column
@@ -57,7 +63,106 @@ def one_to_one_matching(
         raise ValueError("similarity contains NaN or inf")
     if method == "hungarian" or (method == "auto" and max(S.shape) <= max_hungarian):
         return _hungarian(S.numpy())
-    return _greedy_decode(_sinkhorn_log_plan(S, reg, max_iter, tol))
+    rows, cols = _topk_support(S, support_k)
+    pairs = sparse_one_to_one(rows, cols, S[rows, cols].numpy(), S.shape, reg=reg, max_iter=max_iter, tol=tol)
+    return _complete_greedily(S, pairs)
+
+
+def sparse_one_to_one(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    scores: np.ndarray,
+    shape: tuple[int, int],
+    *,
+    reg: float = 0.02,
+    max_iter: int = 50,
+    tol: float = 1e-3,
+) -> np.ndarray:
+    """One-to-one matching restricted to the given edges (Sinkhorn on the edges, then greedy).
+
+    Args:
+        rows, cols, scores: the candidate edges ``(rows[e], cols[e])`` with similarity ``scores[e]``
+            (unique edges); rows/columns without an edge are left unmatched.
+        shape: ``(n1, n2)``.
+
+    Returns:
+        int64 (m, 2) ``(row, column)`` pairs sorted by row, a matching (each row/column at most once)
+        that is maximal on the edges.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    if len(rows) == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    log_plan = sparse_sinkhorn_log_plan(
+        torch.from_numpy(rows),
+        torch.from_numpy(cols),
+        torch.as_tensor(scores, dtype=torch.float32),
+        shape,
+        reg=reg,
+        max_iter=max_iter,
+        tol=tol,
+    )
+    return greedy_edge_matching(rows, cols, log_plan.numpy())
+
+
+def sparse_sinkhorn_log_plan(
+    rows: torch.Tensor,
+    cols: torch.Tensor,
+    scores: torch.Tensor,
+    shape: tuple[int, int],
+    *,
+    reg: float,
+    max_iter: int,
+    tol: float,
+) -> torch.Tensor:
+    """``log T_e`` on the edges of the entropic plan for cost ``-scores``, log-domain Sinkhorn.
+
+    Marginals are uniform over the rows and over the columns that have at least one edge. The
+    updates ``u_i = log a_i - LSE_{e∈row i}(K_e + v_{c_e})``, ``v_j = log b_j - LSE_{e∈col j}(K_e + u_{r_e})``
+    with ``K = scores/ε`` use segment log-sum-exps; iteration stops when the column marginals are
+    within ``tol`` (relative) or after ``max_iter`` (a sparse support may admit no exact plan).
+    """
+    if not reg > 0:
+        raise ValueError(f"reg must be > 0, got {reg}")
+    n1, n2 = shape
+    K = scores / reg
+    has_row = torch.zeros(n1, dtype=torch.bool).index_fill_(0, rows, True)
+    has_col = torch.zeros(n2, dtype=torch.bool).index_fill_(0, cols, True)
+    log_a = -float(np.log(int(has_row.sum())))
+    log_b = -float(np.log(int(has_col.sum())))
+    u = torch.zeros(n1)
+    v = torch.zeros(n2)
+    for _ in range(max_iter):
+        u = log_a - _segment_lse(K + v[cols], rows, n1)
+        col_lse = _segment_lse(K + u[rows], cols, n2)
+        violation = (torch.exp(col_lse + v - log_b) - 1).abs()
+        if float(violation[has_col].max()) < tol:
+            break
+        v = log_b - col_lse
+    return K + u[rows] + v[cols]
+
+
+def _segment_lse(values: torch.Tensor, index: torch.Tensor, size: int) -> torch.Tensor:
+    """``out[s] = log Σ_{e: index[e]=s} exp(values[e])`` (``-inf`` for empty segments)."""
+    peak = torch.full((size,), float("-inf")).scatter_reduce(0, index, values, reduce="amax")
+    safe = torch.where(torch.isfinite(peak), peak, torch.zeros_like(peak))
+    total = torch.zeros(size).index_add_(0, index, torch.exp(values - safe[index]))
+    return safe + torch.log(total)
+
+
+def greedy_edge_matching(rows: np.ndarray, cols: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Greedy matching: edges in decreasing weight, taken when row and column are both free."""
+    order = np.argsort(-np.asarray(weights, dtype=np.float64), kind="stable")
+    used_rows: set[int] = set()
+    used_cols: set[int] = set()
+    pairs = []
+    for r, c in zip(rows[order].tolist(), cols[order].tolist(), strict=True):
+        if r not in used_rows and c not in used_cols:
+            used_rows.add(r)
+            used_cols.add(c)
+            pairs.append((r, c))
+    out = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    return out[np.argsort(out[:, 0], kind="stable")]
 
 
 def _hungarian(S: np.ndarray) -> np.ndarray:
@@ -66,64 +171,50 @@ def _hungarian(S: np.ndarray) -> np.ndarray:
     return pairs[np.argsort(pairs[:, 0], kind="stable")]
 
 
-def _sinkhorn_log_plan(
-    S: torch.Tensor, reg: float, max_iter: int, tol: float, chunk_size: int = 1024
-) -> torch.Tensor:
-    """``log T`` (n1, n2) of the entropic plan for cost ``-S``, uniform marginals, float32.
-
-    Alternates ``u = log a - LSE_j(K_ij + v_j)`` and ``v = log b - LSE_i(K_ij + u_i)`` with
-    ``K = S/ε``; stops when ``max_j |n2·Σ_i T_ij - 1| < tol``. The log-sum-exps run over row
-    chunks, so memory is one (n1, n2) matrix plus a chunk.
-    """
-    if not reg > 0:
-        raise ValueError(f"reg must be > 0, got {reg}")
+def _topk_support(S: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unique edges: each row's ``k`` best columns and each column's ``k`` best rows."""
     n1, n2 = S.shape
-    K = S / reg  # a copy: the caller's matrix is left alone
-    log_a, log_b = -float(np.log(n1)), -float(np.log(n2))
-    u = torch.zeros(n1)
-    v = torch.zeros(n2)
-    for _ in range(max_iter):
-        u = log_a - _chunked_row_lse(K, v, chunk_size)
-        col_lse = _chunked_row_lse(K.T, u, chunk_size)
-        # column-marginal violation of the current plan (rows are exact after the u update)
-        if float((torch.exp(col_lse + v - log_b) - 1).abs().max()) < tol:
-            break
-        v = log_b - col_lse
-    K += u[:, None]
-    K += v[None, :]
-    return K
+    k1, k2 = min(k, n2), min(k, n1)
+    row_top = S.topk(k1, dim=1).indices
+    col_top = S.topk(k2, dim=0).indices
+    rows = torch.cat([torch.arange(n1).repeat_interleave(k1), col_top.reshape(-1)])
+    cols = torch.cat([row_top.reshape(-1), torch.arange(n2).repeat(k2)])
+    key = torch.unique(rows * n2 + cols)
+    return key // n2, key % n2
 
 
-def _chunked_row_lse(K: torch.Tensor, add: torch.Tensor, chunk_size: int) -> torch.Tensor:
-    """``logsumexp(K + add[None, :], dim=1)`` over row chunks (``K`` may be a transposed view)."""
-    out = torch.empty(K.shape[0], dtype=K.dtype)
-    for start in range(0, K.shape[0], chunk_size):
-        stop = min(start + chunk_size, K.shape[0])
-        out[start:stop] = torch.logsumexp(K[start:stop] + add[None, :], dim=1)
-    return out
+def _complete_greedily(S: torch.Tensor, pairs: np.ndarray) -> np.ndarray:
+    """Extend a partial matching to size min(n1, n2) by greedy rounds on ``S`` over the free rows/columns."""
+    n1, n2 = S.shape
+    free_rows = np.setdiff1d(np.arange(n1), pairs[:, 0])
+    free_cols = np.setdiff1d(np.arange(n2), pairs[:, 1])
+    if len(free_rows) == 0 or len(free_cols) == 0:
+        return pairs
+    sub = S[torch.from_numpy(free_rows)][:, torch.from_numpy(free_cols)]
+    extra = _greedy_rounds(sub)
+    extra = np.stack([free_rows[extra[:, 0]], free_cols[extra[:, 1]]], axis=1)
+    out = np.concatenate([pairs, extra])
+    return out[np.argsort(out[:, 0], kind="stable")]
 
 
-def _greedy_decode(scores: torch.Tensor) -> np.ndarray:
-    """Greedy one-to-one decoding by rounds of best-free-column proposals (see module docstring).
-
-    ``scores`` is overwritten (taken columns are set to -inf).
-    """
+def _greedy_rounds(scores: torch.Tensor) -> np.ndarray:
+    """Dense greedy decoding in rounds: every free row proposes its best free column; proposals are
+    taken in decreasing score and a column goes to the first row asking for it. ``scores`` is
+    overwritten (taken columns are set to -inf)."""
     n1, n2 = scores.shape
     free_rows = torch.ones(n1, dtype=torch.bool)
     free_cols = torch.ones(n2, dtype=torch.bool)
     pairs: list[np.ndarray] = []
-    neg_inf = torch.tensor(float("-inf"))
     while free_rows.any() and free_cols.any():
         rows = torch.nonzero(free_rows).squeeze(1)
         best_val, best_col = scores[rows].max(dim=1)
         order = torch.argsort(best_val, descending=True, stable=True)
-        rows, best_col = rows[order].numpy(), best_col[order].numpy()
-        # first proposal per column wins (proposals are in decreasing score order)
-        _, first = np.unique(best_col, return_index=True)
-        taken = np.stack([rows[first], best_col[first]], axis=1)
+        rows_np, best_np = rows[order].numpy(), best_col[order].numpy()
+        _, first = np.unique(best_np, return_index=True)
+        taken = np.stack([rows_np[first], best_np[first]], axis=1)
         pairs.append(taken)
         free_rows[taken[:, 0]] = False
         free_cols[taken[:, 1]] = False
-        scores[:, taken[:, 1]] = neg_inf
+        scores[:, taken[:, 1]] = float("-inf")
     out = np.concatenate(pairs).astype(np.int64) if pairs else np.zeros((0, 2), dtype=np.int64)
     return out[np.argsort(out[:, 0], kind="stable")]
