@@ -64,7 +64,9 @@ def one_to_one_matching(
     if method == "hungarian" or (method == "auto" and max(S.shape) <= max_hungarian):
         return _hungarian(S.numpy())
     rows, cols = _topk_support(S, support_k)
-    pairs = sparse_one_to_one(rows, cols, S[rows, cols].numpy(), S.shape, reg=reg, max_iter=max_iter, tol=tol)
+    pairs = sparse_one_to_one(
+        rows.numpy(), cols.numpy(), S[rows, cols].numpy(), S.shape, reg=reg, max_iter=max_iter, tol=tol
+    )
     return _complete_greedily(S, pairs)
 
 
@@ -89,14 +91,14 @@ def sparse_one_to_one(
         int64 (m, 2) ``(row, column)`` pairs sorted by row, a matching (each row/column at most once)
         that is maximal on the edges.
     """
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
+    rows = np.array(rows, dtype=np.int64)  # copies: torch wants writable arrays
+    cols = np.array(cols, dtype=np.int64)
     if len(rows) == 0:
         return np.zeros((0, 2), dtype=np.int64)
     log_plan = sparse_sinkhorn_log_plan(
         torch.from_numpy(rows),
         torch.from_numpy(cols),
-        torch.as_tensor(scores, dtype=torch.float32),
+        torch.from_numpy(np.array(scores, dtype=np.float32)),
         shape,
         reg=reg,
         max_iter=max_iter,
