@@ -26,6 +26,7 @@ import pandas as pd
 import streamlit as st
 
 from app.jobs import JobRegistry, TrainingJob
+from app.safe import md
 from mimea_core.config import MIMEAConfig
 from mimea_core.curation import DecisionStore
 from mimea_core.data.types import MMKGPair
@@ -96,7 +97,7 @@ def current_pair(show_error: bool = True) -> MMKGPair | None:
         return load_dataset(choice)
     except MimeaError as err:
         if show_error:
-            st.error(f"Cannot load {choice.path}: {err}")
+            st.error(md(f"Cannot load {choice.path}: {err}"))
             st.info("Choose another dataset on the Data page.")
         return None
 
@@ -226,7 +227,7 @@ def active_run(pair: MMKGPair, *, auto_train: bool = True) -> LoadedRun | None:
         try:
             return load_run(str(chosen))
         except MimeaError as err:
-            st.error(f"Cannot load the run {chosen}: {err}")
+            st.error(md(f"Cannot load the run {chosen}: {err}"))
             st.session_state.pop(RUN_DIR, None)
             return None
     if job is None and auto_train and Path(pair.source).resolve().parent == SAMPLE_ROOT.resolve():
@@ -234,7 +235,7 @@ def active_run(pair: MMKGPair, *, auto_train: bool = True) -> LoadedRun | None:
     if job is not None:
         snap = job.snapshot()
         if snap.status == "failed":
-            st.error(snap.error)
+            st.error(md(snap.error))
         else:
             st.info(
                 f"No trained model yet: {snap.label} is running (epoch {snap.epoch}/{snap.max_epochs}). "

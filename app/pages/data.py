@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state
+from app.safe import md
 from app.uploads import UPLOAD_TYPES, write_upload_pair
 from mimea_core.data.summary import kg_summary
 from mimea_core.errors import MimeaError
@@ -88,7 +89,7 @@ else:
                 state.MAX_UPLOAD_MB * 2**20,
             )
         except MimeaError as err:
-            st.error(f"Upload refused: {err}")
+            st.error(f"Upload refused: {md(err)}")
         else:
             st.session_state[state.DATA_CHOICE] = state.DataChoice(str(folder))
             st.session_state.pop(state.RUN_DIR, None)
@@ -112,8 +113,8 @@ counts = pd.DataFrame(
 )  # fmt: skip
 c1, c2, c3 = st.columns(3)
 c1.metric("Gold links", f"{pair.num_links:,}")
-c2.metric(f"{pair.kg1.name} entities", f"{pair.kg1.num_entities:,}")
-c3.metric(f"{pair.kg2.name} entities", f"{pair.kg2.num_entities:,}")
+c2.metric("KG1 entities", f"{pair.kg1.num_entities:,}")  # labels render markdown: no data in them
+c3.metric("KG2 entities", f"{pair.kg2.num_entities:,}")
 st.dataframe(counts, hide_index=True, width="stretch")
 coverage = pd.DataFrame({s["name"]: s["coverage"] for s in summaries}).T
 st.markdown("**Modality coverage** (share of entities that have each modality)")

@@ -145,7 +145,7 @@ def retrain_panel() -> None:
         state.embeddings(before_dir, choice), state.embeddings(snap.run_dir, choice),
         new_run.split, new_run.extra_seeds,
     )  # fmt: skip
-    st.success(f"Retrained: {Path(snap.run_dir).name}")
+    st.success(md(f"Retrained: {Path(snap.run_dir).name}"))
     st.text(f"Metric change on the {n_test} test links not touched by accepted pairs (KG1 → KG2, CSLS):")
     st.dataframe(table.round(4), hide_index=True, key="retrain_change")
     if st.session_state.get(state.RUN_DIR) != snap.run_dir and st.button(

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app import charts, state
+from app.safe import md
 from mimea_core.config import ALL_MODALITIES, FUSIONS
 from mimea_core.errors import MimeaError
 
@@ -50,10 +51,10 @@ with st.expander("Load a saved run", expanded=run is None):
             try:
                 loaded = state.load_run(str(Path(target).expanduser()))
             except MimeaError as err:
-                st.error(str(err))
+                st.error(md(err))
             else:
                 if not state.run_matches(loaded, pair):
-                    st.error(f"{target} was trained on another dataset ({loaded.dataset}).")
+                    st.error(md(f"{target} was trained on another dataset ({loaded.dataset})."))
                 else:
                     st.session_state[state.RUN_DIR] = str(loaded.run_dir)
                     st.rerun()
@@ -90,7 +91,7 @@ if start:
 
         split = make_split(pair, seed_ratio=float(seed_ratio), seed=config.seed)
     except MimeaError as err:
-        st.error(str(err))
+        st.error(md(err))
     else:
         state.start_training(pair, config, split=split, label=f"training ({', '.join(modalities)})")
         st.session_state["follow_job"] = True
@@ -120,9 +121,9 @@ def progress_panel() -> None:
             job.cancel()
             st.info("Cancelling after the current step; the best model so far is kept and saved.")
     elif snap.status == "failed":
-        st.error(snap.error)
+        st.error(md(snap.error))
     elif snap.run_dir:
-        st.success(f"Finished ({snap.status}): {Path(snap.run_dir).name}")
+        st.success(md(f"Finished ({snap.status}): {Path(snap.run_dir).name}"))
         if st.session_state.get(state.RUN_DIR) != snap.run_dir and st.session_state.pop("follow_job", False):
             st.session_state[state.RUN_DIR] = snap.run_dir
             st.rerun(scope="app")
