@@ -4,8 +4,9 @@ Scores are CSLS (``2cos(x, y) - r_T(x) - r_S(y)``, see :mod:`mimea_core.evaluati
 over the *pools*: all KG1 entities not excluded and all KG2 entities not excluded. A requested
 source outside the KG1 pool is scored against the KG2 pool but does not enter ``r_S``, so a
 source's scores never depend on which other sources were asked for. ``csls_k=0`` scores with plain cosine. Everything is computed in row blocks of at
-most ``chunk_size`` rows and ``MAX_BLOCK_ELEMENTS`` scores, in two passes over the pools (CSLS
-neighbourhoods, then scores + top-k + each target's best source), so memory grows with the number
+most ``chunk_size`` rows and ``MAX_BLOCK_ELEMENTS`` scores, in three passes over the pools (the two
+CSLS neighbourhoods, then scores + top-k + each target's best source in one matrix product per
+block, see ``_augment``), so memory grows with the number
 of entities, never with their square: 200k x 200k entities fit in a few hundred MB
 (``benchmarks/candidates_memory.py``).
 
@@ -33,13 +34,7 @@ import torch
 
 from mimea_core.alignment import sparse_one_to_one
 from mimea_core.embeddings import Embeddings
-from mimea_core.evaluation.similarity import (
-    csls_from_cosine,
-    neighbourhood_means,
-    normalize_rows,
-    row_chunks,
-    row_neighbourhood_mean,
-)
+from mimea_core.evaluation.similarity import normalize_rows, row_chunks, row_neighbourhood_mean
 
 BASE_COLUMNS = ("source", "target", "rank", "score", "margin", "mutual_nn", "one_to_one")
 
@@ -85,38 +80,38 @@ def suggest(
         E1 = normalize_rows(emb.joint[0])
         P1 = E1[torch.from_numpy(pool1)]
         P2 = normalize_rows(emb.joint[1])[torch.from_numpy(pool2)]
-        if csls_k > 0:
-            r1, r2 = neighbourhood_means(P1, P2, csls_k, chunk_size=chunk_size)
-        else:
-            r1, r2 = torch.zeros(len(pool1)), torch.zeros(len(pool2))
+        r1 = row_neighbourhood_mean(P1, P2, csls_k, chunk_size=chunk_size)
+        r2 = row_neighbourhood_mean(P2, P1, csls_k, chunk_size=chunk_size)
+        targets = _augment(P2, r2, side=2, csls=csls_k > 0)
+        del P2
         in_pool = np.isin(queries, pool1)
-        top_scores = np.empty((len(queries), k), dtype=np.float32)
+        top_half = np.empty((len(queries), k), dtype=np.float32)
         top_idx = np.empty((len(queries), k), dtype=np.int64)
-        best_val = _score_pass(
-            P1,
-            r1,
-            P2,
-            r2,
-            csls_k,
+        best_half = _score_pass(
+            _augment(P1, r1, side=1, csls=csls_k > 0),
+            targets,
             np.searchsorted(pool1, queries[in_pool]),
             k,
             chunk_size,
-            out=(top_scores, top_idx, np.flatnonzero(in_pool)),
+            out=(top_half, top_idx, np.flatnonzero(in_pool)),
         )
+        del P1
         extra = np.flatnonzero(~in_pool)  # requested sources outside the pool: scored, not in r_S
         if len(extra):
             Q = E1[torch.from_numpy(queries[extra])]
-            r_q = row_neighbourhood_mean(Q, P2, csls_k, chunk_size=chunk_size)
+            r_q = row_neighbourhood_mean(Q, targets[:, :-2], csls_k, chunk_size=chunk_size)
+            queries_aug = _augment(Q, r_q, side=1, csls=csls_k > 0)
             _score_pass(
-                Q, r_q, P2, r2, csls_k, np.arange(len(extra)), k, chunk_size, out=(top_scores, top_idx, extra)
+                queries_aug, targets, np.arange(len(extra)), k, chunk_size, out=(top_half, top_idx, extra)
             )
 
+    factor = 2.0 if csls_k > 0 else 1.0
     source = np.repeat(queries, k)
     target_pos = top_idx.reshape(-1)
-    score = top_scores.reshape(-1).astype(np.float64)
+    score = factor * top_half.reshape(-1).astype(np.float64)
     rank = np.tile(np.arange(1, k + 1), len(queries))
-    margin = top_scores[:, 0] - top_scores[:, 1] if k > 1 else np.full(len(queries), np.nan)
-    mutual = (rank == 1) & (score >= best_val[target_pos])
+    margin = factor * (top_half[:, 0] - top_half[:, 1]) if k > 1 else np.full(len(queries), np.nan)
+    mutual = (rank == 1) & (top_half.reshape(-1) >= best_half[target_pos])
     keep = rank <= top_k
     frame = pd.DataFrame(
         {
@@ -132,36 +127,40 @@ def suggest(
     return _add_modality_columns(frame, emb)
 
 
+def _augment(X: torch.Tensor, r: torch.Tensor, *, side: int, csls: bool) -> torch.Tensor:
+    """Rows ``[x, 1, -r(x)/2]`` (side 1) or ``[y, -r(y)/2, 1]`` (side 2), so that one matrix product
+    gives ``x'·y' = cos(x, y) - r(x)/2 - r(y)/2 = CSLS(x, y)/2`` with no elementwise pass over the
+    scores. Without CSLS the two extra columns are 0 and the product is the cosine."""
+    ones = torch.ones(len(X), 1) if csls else torch.zeros(len(X), 1)
+    half = (-r / 2)[:, None] if csls else torch.zeros(len(X), 1)
+    return torch.cat([X, ones, half] if side == 1 else [X, half, ones], dim=1)
+
+
 def _score_pass(
     A: torch.Tensor,
-    r_a: torch.Tensor,
-    P2: torch.Tensor,
-    r2: torch.Tensor,
-    csls_k: int,
+    B: torch.Tensor,
     query_pos: np.ndarray,
     k: int,
     chunk_size: int,
     *,
     out: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> np.ndarray:
-    """One chunked pass over ``A x P2``: writes the top-k of rows ``query_pos`` of ``A`` into
-    ``out = (scores, pool2 positions, output rows)`` and returns each target's best score over ``A``."""
+    """One chunked pass over ``A Bᵀ``: writes the top-k of rows ``query_pos`` of ``A`` into
+    ``out = (scores, column positions, output rows)`` and returns each column's best score."""
     top_scores, top_idx, out_rows = out
-    best_val = torch.full((len(P2),), float("-inf"))
+    best = torch.full((len(B),), float("-inf"))
     order = np.argsort(query_pos, kind="stable")
     sorted_pos = query_pos[order]
-    for rows in row_chunks(len(A), len(P2), chunk_size):
-        cos = A[rows] @ P2.T
-        scores = csls_from_cosine(cos, r_a[rows], r2) if csls_k > 0 else cos
-        del cos
-        best_val = torch.maximum(best_val, scores.max(dim=0).values)
+    for rows in row_chunks(len(A), len(B), chunk_size):
+        scores = A[rows] @ B.T
+        best = torch.maximum(best, scores.max(dim=0).values)
         lo, hi = np.searchsorted(sorted_pos, [rows.start, rows.stop])
         if hi > lo:
             top = scores[torch.from_numpy(sorted_pos[lo:hi] - rows.start)].topk(k, dim=1)
             dest = out_rows[order[lo:hi]]
             top_scores[dest] = top.values.numpy()
             top_idx[dest] = top.indices.numpy()
-    return best_val.numpy()
+    return best.numpy()
 
 
 def _one_to_one_flags(frame: pd.DataFrame, n1: int, n2: int) -> np.ndarray:

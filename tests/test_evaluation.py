@@ -13,7 +13,6 @@ from mimea_core.evaluation import (
     csls_matrix,
     evaluate_embeddings,
     metrics_from_ranks,
-    neighbourhood_means,
     rank_queries,
     row_neighbourhood_mean,
     validation_mrr,
@@ -69,20 +68,22 @@ def _brute_topk_mean(S: np.ndarray, k: int) -> np.ndarray:
     return np.sort(S, axis=1)[:, ::-1][:, :k].mean(axis=1)
 
 
-def test_neighbourhood_means_chunked_match_brute_force():
+def test_row_neighbourhood_mean_chunked_matches_brute_force():
     rng = np.random.default_rng(0)
     A, B = (
         torch.from_numpy(_unit(rng.normal(size=(23, 5)))),
         torch.from_numpy(_unit(rng.normal(size=(17, 5)))),
     )
     S = (A @ B.T).numpy()
-    r_a, r_b = neighbourhood_means(A, B, 3, chunk_size=4)
-    np.testing.assert_allclose(r_a.numpy(), _brute_topk_mean(S, 3), atol=1e-6)
-    np.testing.assert_allclose(r_b.numpy(), _brute_topk_mean(S.T, 3), atol=1e-6)
-    np.testing.assert_allclose(row_neighbourhood_mean(B, A, 3, chunk_size=5).numpy(), r_b.numpy(), atol=1e-6)
-    # k larger than the other set is clipped
-    r_a, _ = neighbourhood_means(A, B[:2], 5)
-    np.testing.assert_allclose(r_a.numpy(), S[:, :2].mean(1), atol=1e-6)
+    np.testing.assert_allclose(
+        row_neighbourhood_mean(A, B, 3, chunk_size=4).numpy(), _brute_topk_mean(S, 3), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        row_neighbourhood_mean(B, A, 3, chunk_size=5).numpy(), _brute_topk_mean(S.T, 3), atol=1e-6
+    )
+    # k larger than the other set is clipped; k = 0 gives zeros
+    np.testing.assert_allclose(row_neighbourhood_mean(A, B[:2], 5).numpy(), S[:, :2].mean(1), atol=1e-6)
+    assert (row_neighbourhood_mean(A, B, 0) == 0).all()
 
 
 def test_rank_queries_chunked_matches_dense_brute_force():

@@ -12,7 +12,7 @@ from mimea_core.evaluation.protocols import (
     validation_mrr,
 )
 from mimea_core.evaluation.ranking import GoldIndex, block_ranks, metrics_from_ranks
-from mimea_core.evaluation.similarity import neighbourhood_means, row_neighbourhood_mean
+from mimea_core.evaluation.similarity import row_neighbourhood_mean
 
 __all__ = [
     "GoldIndex",
@@ -20,7 +20,6 @@ __all__ = [
     "csls_matrix",
     "evaluate_embeddings",
     "metrics_from_ranks",
-    "neighbourhood_means",
     "one_to_one_hits",
     "rank_queries",
     "row_neighbourhood_mean",

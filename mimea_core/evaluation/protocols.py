@@ -75,8 +75,8 @@ def rank_queries(
         gold_rows, gold_cols = gold.chunk(rows)
         cos = Q[rows] @ C.T
         ranks["cosine"][rows] = block_ranks(cos, gold_rows, gold_cols)
-        csls = csls_from_cosine(cos, topk_mean(cos, csls_k), r_cand)
-        del cos
+        r_query = topk_mean(cos, csls_k)
+        csls = cos.mul_(2.0).sub_(r_query[:, None]).sub_(r_cand[None, :])  # in place: cos is done
         ranks["csls"][rows] = block_ranks(csls, gold_rows, gold_cols)
     return ranks
 

@@ -55,29 +55,6 @@ def topk_mean(block: torch.Tensor, k: int, dim: int = 1) -> torch.Tensor:
     return block.topk(k, dim=dim).values.mean(dim=dim)
 
 
-def neighbourhood_means(
-    A: torch.Tensor, B: torch.Tensor, k: int, *, chunk_size: int = 4096
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """CSLS terms in one pass over ``A Bᵀ``: ``(r_A, r_B)``.
-
-    ``r_A[i]`` = mean cosine of ``A[i]`` to its ``k`` nearest rows of ``B``; ``r_B[j]`` = mean cosine
-    of ``B[j]`` to its ``k`` nearest rows of ``A``. Rows must be L2-normalised. Memory: one block
-    plus a running (k, len(B)) top-k buffer for the column side.
-    """
-    n_a, n_b = A.shape[0], B.shape[0]
-    r_a = torch.zeros(n_a, dtype=A.dtype, device=A.device)
-    k_b = min(k, n_a)
-    if k <= 0 or n_a == 0 or n_b == 0:
-        return r_a, torch.zeros(n_b, dtype=B.dtype, device=B.device)
-    col_top = torch.full((0, n_b), float("-inf"), dtype=B.dtype, device=B.device)
-    for rows in row_chunks(n_a, n_b, chunk_size):
-        block = A[rows] @ B.T
-        r_a[rows] = topk_mean(block, k, dim=1)
-        both = torch.cat([col_top, block.topk(min(k_b, block.shape[0]), dim=0).values], dim=0)
-        col_top = both.topk(min(k_b, both.shape[0]), dim=0).values
-    return r_a, col_top.mean(dim=0)
-
-
 def row_neighbourhood_mean(
     A: torch.Tensor, B: torch.Tensor, k: int, *, chunk_size: int = 4096
 ) -> torch.Tensor:

@@ -1,0 +1,160 @@
+"""Memory bound of candidate generation: synthetic 200k x 200k entities, random 128-d embeddings.
+
+Runs :func:`mimea_core.candidates.suggest` (CSLS k=3, top-10) on random L2-normalised embeddings and
+reports wall time and peak resident memory, to show that chunked top-k keeps memory linear in the
+number of entities (a dense 200k x 200k float32 score matrix alone would take 149 GiB).
+
+    .venv/bin/python benchmarks/candidates_memory.py            # the full 200k x 200k run
+    .venv/bin/python benchmarks/candidates_memory.py --n1 20000 --n2 20000 --name small
+
+Writes ``benchmarks/results/<name>.json`` and ``.md`` (default name ``candidates_memory``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shlex
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from mimea_core.candidates import suggest
+from mimea_core.embeddings import Embeddings
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def rss_mb() -> float:
+    """Current resident set size (Linux /proc), in MiB."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+class RssSampler(threading.Thread):
+    """Samples RSS every ``interval`` s (the process peak, ru_maxrss, also counts set-up)."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.peak = 0.0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self.peak = max(self.peak, rss_mb())
+            self._halt.wait(self.interval)
+
+    def stop(self) -> float:
+        self._halt.set()
+        self.join()
+        self.peak = max(self.peak, rss_mb())
+        return self.peak
+
+
+def random_embeddings(n1: int, n2: int, dim: int, seed: int) -> Embeddings:
+    gen = torch.Generator().manual_seed(seed)
+    e1 = torch.nn.functional.normalize(torch.randn(n1, dim, generator=gen), dim=1).numpy()
+    e2 = torch.nn.functional.normalize(torch.randn(n2, dim, generator=gen), dim=1).numpy()
+    return Embeddings(modalities=[], joint=(e1, e2))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n1", type=int, default=200_000, help="KG1 entities")
+    parser.add_argument("--n2", type=int, default=200_000, help="KG2 entities")
+    parser.add_argument("--dim", type=int, default=128, help="embedding dimension")
+    parser.add_argument("--top-k", type=int, default=10, help="candidates per source")
+    parser.add_argument("--csls-k", type=int, default=3, help="CSLS neighbourhood (0: cosine)")
+    parser.add_argument("--chunk-size", type=int, default=4096, help="most rows per score block")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--name", default="candidates_memory", help="result file stem under benchmarks/results"
+    )
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    command = " ".join(shlex.quote(a) for a in [Path(sys.executable).name, *sys.argv])
+    print(f"command: {command}", flush=True)
+    t0 = time.perf_counter()
+    emb = random_embeddings(args.n1, args.n2, args.dim, args.seed)
+    setup_s = time.perf_counter() - t0
+    rss_before = rss_mb()
+    print(f"embeddings ready in {setup_s:.1f} s, RSS {rss_before:.0f} MiB", flush=True)
+
+    sampler = RssSampler()
+    sampler.start()
+    t1 = time.perf_counter()
+    df = suggest(emb, top_k=args.top_k, csls_k=args.csls_k, chunk_size=args.chunk_size)
+    suggest_s = time.perf_counter() - t1
+    sampled_peak = sampler.stop()
+
+    record = {
+        "command": command,
+        "n1": args.n1,
+        "n2": args.n2,
+        "dim": args.dim,
+        "top_k": args.top_k,
+        "csls_k": args.csls_k,
+        "chunk_size": args.chunk_size,
+        "torch_threads": args.threads,
+        "rows": len(df),
+        "suggest_seconds": round(suggest_s, 1),
+        "setup_seconds": round(setup_s, 1),
+        "rss_before_suggest_mb": round(rss_before, 1),
+        "peak_rss_during_suggest_mb": round(sampled_peak, 1),
+        "process_peak_rss_mb": round(peak_rss_mb(), 1),
+        "dense_score_matrix_would_need_mb": round(args.n1 * args.n2 * 4 / 2**20, 1),
+        "one_to_one_pairs": int(df["one_to_one"].sum()),
+        "mutual_nn_pairs": int(df["mutual_nn"].sum()),
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+        },
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(record, indent=2) + "\n")
+    (RESULTS / f"{args.name}.md").write_text(_markdown(record))
+    print(json.dumps(record, indent=2), flush=True)
+    return 0
+
+
+def _markdown(r: dict) -> str:
+    v = r["versions"]
+    return (
+        f"# Candidate generation memory: {r['n1']:,} x {r['n2']:,} entities\n\n"
+        f"`{r['command']}`\n\n"
+        f"Random L2-normalised {r['dim']}-d embeddings, top-{r['top_k']}, CSLS k={r['csls_k']}, "
+        f"chunk {r['chunk_size']} rows, {r['torch_threads']} torch threads, {r['machine']['cpus']} CPUs.\n\n"
+        "| measure | value |\n|---|---|\n"
+        f"| suggest() wall time | {r['suggest_seconds']} s |\n"
+        f"| RSS before suggest() (embeddings, libraries) | {r['rss_before_suggest_mb']} MiB |\n"
+        f"| peak RSS during suggest() (sampled every 0.5 s) | {r['peak_rss_during_suggest_mb']} MiB |\n"
+        f"| process peak RSS (ru_maxrss) | {r['process_peak_rss_mb']} MiB |\n"
+        f"| a dense score matrix would need | {r['dense_score_matrix_would_need_mb']} MiB |\n"
+        f"| candidate rows | {r['rows']:,} |\n"
+        f"| one-to-one / mutual-NN pairs | {r['one_to_one_pairs']:,} / {r['mutual_nn_pairs']:,} |\n\n"
+        f"Python {v['python']}, torch {v['torch']}, numpy {v['numpy']}, pandas {v['pandas']}; {r['date_utc']}.\n"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
