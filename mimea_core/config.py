@@ -72,7 +72,7 @@ class MIMEAConfig:
     # --- reproducibility / placement -------------------------------------------------------
     seed: int = 0
     device: str = "auto"
-    num_threads: int = 2
+    num_threads: int = 1  # torch threads; 1 is fastest when the CPU is shared (OpenMP barriers stall)
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # free-form notes
 
     def __post_init__(self) -> None:
