@@ -76,6 +76,9 @@ def suggest(
         return _empty_frame(emb.modalities)
     k = min(max(top_k, 2), len(pool2))  # at least 2 for the margin
 
+    for side, X in enumerate(emb.joint, start=1):
+        if not np.isfinite(np.asarray(X)).all():
+            raise ValueError(f"KG{side} joint embeddings contain NaN or inf (did training diverge?)")
     with torch.no_grad():
         E1 = normalize_rows(emb.joint[0])
         P1 = E1[torch.from_numpy(pool1)]

@@ -134,3 +134,7 @@ def test_empty_and_bad_requests(random_emb):
         suggest(random_emb, sources=[37])
     with pytest.raises(ValueError, match="top_k"):
         suggest(random_emb, top_k=0)
+    broken = Embeddings(modalities=[], joint=(random_emb.joint[0].copy(), random_emb.joint[1]))
+    broken.joint[0][3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        suggest(broken)

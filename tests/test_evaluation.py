@@ -163,6 +163,17 @@ def test_constant_embedding_is_not_rewarded_by_ties():
     assert np.isnan(metrics["one_to_one"]["hits@1"])
 
 
+def test_nan_embeddings_rank_last_not_first():
+    E1, E2, links = _aligned(20)
+    E1 = E1.copy()
+    E1[:] = np.nan
+    emb = Embeddings.from_joint(E1, E2)
+    metrics = evaluate_embeddings(emb, _split([], [], links))
+    assert metrics["standard"]["hits@1"] == 0.0 and metrics["standard"]["mrr"] == pytest.approx(1 / 20)
+    assert metrics["one_to_one"]["hits@1"] == 0.0
+    assert validation_mrr(emb, links) == pytest.approx(1 / 20)
+
+
 def test_one_to_many_links_either_source_counts():
     # KG1 sources 0 and 1 both link to KG2 target 0; KG1 source 2 links to KG2 targets 1 and 2.
     E1 = _unit(np.array([[1, 0, 0, 0], [1, 0, 0, 0.001], [0, 1, 0, 0], [0, 0, 1, 0]]))

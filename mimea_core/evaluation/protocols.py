@@ -155,9 +155,13 @@ def one_to_one_hits(
     S = csls_matrix(
         E1[torch.as_tensor(query_ids)], E2[torch.as_tensor(cand_ids)], csls_k, chunk_size=chunk_size
     )
+    broken = torch.isnan(S).any(dim=1).cpu().numpy()  # NaN rows count as wrong (never as lucky ties)
+    if broken.any():
+        S = torch.nan_to_num(S, nan=-5.0)  # below any CSLS value (>= -4)
     matched = one_to_one_matching(S)
     del S
-    return float(gold.contains(matched[:, 0], matched[:, 1]).sum() / len(query_ids))
+    hits = gold.contains(matched[:, 0], matched[:, 1]) & ~broken[matched[:, 0]]
+    return float(hits.sum() / len(query_ids))
 
 
 def validation_mrr(emb_or_arrays: Embeddings | tuple[Any, Any], pairs: Any, csls_k: int = 3) -> float:

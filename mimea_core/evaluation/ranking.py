@@ -9,7 +9,8 @@ best-scoring gold candidate, counted pessimistically for ties:
     \\mathrm{rank}(q) = 1 + |\\{c \\notin G(q) : s(q, c) \\ge \\max_{g \\in G(q)} s(q, g)\\}|
 
 so other gold candidates never count against the query, and a non-gold candidate with exactly the
-same score as the gold one does (a constant embedding gets rank n, not 1).
+same score as the gold one does (a constant embedding gets rank n, not 1). NaN scores count as
+``-inf``, so NaN embeddings get the worst ranks rather than perfect ones.
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ def block_ranks(scores: torch.Tensor, gold_rows: np.ndarray, gold_cols: np.ndarr
             every row must have at least one gold pair.
     """
     r = scores.shape[0]
+    if torch.isnan(scores).any():  # a diverged model must not look perfect: NaN ranks last
+        scores = torch.nan_to_num(scores, nan=float("-inf"))
     gr = torch.as_tensor(gold_rows, device=scores.device)
     gc = torch.as_tensor(gold_cols, device=scores.device)
     gold_scores = scores[gr, gc]
