@@ -83,7 +83,7 @@ def embed(
         modal = model.encode(inputs)
         present = model.present(inputs).clone()
         _apply_overrides(model, modal, present, overrides, n1)
-        out = model.fuse(modal, present, None, sample=False)
+        out = model.fuse(modal, present, sample=False)
     finally:
         model.train(was_training)
 

@@ -28,6 +28,12 @@ def test_inputs_shapes_and_masks(pair):
     assert int(inputs.csr_rowptr[-1]) == inputs.edge_src.shape[0]
     assert inputs.relation_bag.shape == (n, vocab.relation_dim)
     assert inputs.attribute_input.shape == (n, vocab.attribute_dim)
+    # row subsets multiply like the dense matrix
+    w = torch.randn(vocab.relation_dim, 5)
+    ids = torch.tensor([3, 0, n - 1, 3])
+    dense = inputs.relation_bag.to_dense()
+    assert torch.allclose(inputs.relation_bag.matmul(w, ids), dense[ids] @ w, atol=1e-5)
+    assert torch.allclose(inputs.relation_bag.matmul(w), dense @ w, atol=1e-5)
     # visual presence follows the given masks exactly, absent rows are zero
     p = inputs.present["visual"].numpy()
     expected = np.concatenate([pair.kg1.features["visual"].mask, pair.kg2.features["visual"].mask])
@@ -60,7 +66,7 @@ def test_visual_absent_is_left_out_not_filled():
 def test_encoder_output_shapes_and_missing_token(pair):
     vocab = build_vocab(pair, 100, 100)
     mods = available_modalities(FAST, vocab)
-    model = MIMEAModel(FAST, vocab, mods)
+    model = MIMEAModel(FAST, vocab, mods).eval()  # no dropout: encodings are deterministic
     inputs = build_inputs(pair, vocab)
     modal = model.encode(inputs)
     n = inputs.total
@@ -73,6 +79,10 @@ def test_encoder_output_shapes_and_missing_token(pair):
     assert torch.allclose(rows, rows[:1].expand_as(rows))
     out = model(inputs)
     assert out.joint.shape == (n, FAST.dim * len(mods))
+    ids = torch.tensor([5, 1, n - 2])
+    part = model.encode(inputs, ids)
+    for m in mods:
+        assert torch.allclose(part[m], modal[m][ids], atol=1e-5)
 
 
 def test_segment_softmax_sums_to_one_per_destination():

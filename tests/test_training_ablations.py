@@ -28,7 +28,7 @@ def _step(config):
     opt = torch.optim.AdamW(model.parameters(), lr=0.01)
     gen = torch.Generator().manual_seed(0)
     torch.manual_seed(1)
-    losses = batch_losses(model, model.encode(INPUTS), model.present(INPUTS), BATCH, config, gen)
+    losses = batch_losses(model, INPUTS, BATCH, config, gen)
     torch.stack(list(losses.values())).sum().backward()
     opt.step()
     model.eval()

@@ -145,3 +145,19 @@ def test_config_json_round_trip_and_validation():
         MIMEAConfig(modalities=("graph", "smell"))
     with pytest.raises(ConfigError, match="fusion"):
         MIMEAConfig(fusion="max")
+
+
+def test_should_stop_and_time_budget_end_training_early():
+    pair = make_tiny_pair(n=30)
+    split = tiny_split(pair)
+    calls = []
+    result = train(pair, FAST.replace(epochs=50), split=split, should_stop=lambda: calls.append(1) or True)
+    assert result.metrics["epochs"] == 1 and len(calls) == 1
+    result = train(pair, FAST.replace(epochs=50, time_budget=0.0), split=split)
+    assert result.metrics["epochs"] == 1
+
+
+def test_extra_seeds_are_checked(trained):
+    pair, split, _, _ = trained
+    with pytest.raises(ConfigError, match="extra seeds"):
+        train(pair, FAST.replace(epochs=1), split=split, extra_seeds=np.array([[0, 10_000]]))

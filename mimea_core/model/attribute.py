@@ -14,5 +14,5 @@ from mimea_core.model.layers import MaskedLinearEncoder
 
 
 class AttributeEncoder(MaskedLinearEncoder):
-    def forward(self, inputs: ModelInputs) -> torch.Tensor:  # type: ignore[override]
-        return super().forward(inputs.attribute_input, inputs.present["attribute"])
+    def forward(self, inputs: ModelInputs, ids: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
+        return super().forward(inputs.attribute_input, inputs.present["attribute"], ids)

@@ -122,10 +122,11 @@ class GraphEncoder(nn.Module):
         self.entity_dropout = nn.Dropout(entity_dropout)
         self.layer_dropout = nn.Dropout(layer_dropout)
 
-    def forward(self, inputs: ModelInputs) -> torch.Tensor:
+    def forward(self, inputs: ModelInputs, ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Rows ``ids`` (all when None); the whole graph is always propagated."""
         h = self.entity_dropout(self.entity)
         for i, layer in enumerate(self.layers):
             if i:
                 h = self.layer_dropout(F.elu(h))
             h = layer(h, inputs)
-        return h
+        return h if ids is None else h.index_select(0, ids)

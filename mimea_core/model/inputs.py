@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from mimea_core.data.types import KnowledgeGraph, MMKGPair
 
@@ -85,8 +86,8 @@ class ModelInputs:
     csr_rowptr: torch.Tensor
     csc_perm: torch.Tensor  # edge order sorted by source
     csc_rowptr: torch.Tensor
-    relation_bag: torch.Tensor  # sparse COO (N, relation_dim)
-    attribute_input: torch.Tensor  # sparse COO (N, attribute_dim)
+    relation_bag: SparseRows  # (N, relation_dim)
+    attribute_input: SparseRows  # (N, attribute_dim)
     features: dict[str, torch.Tensor]  # modality -> (N, d) dense given features (visual, name)
     present: dict[str, torch.Tensor]  # modality -> (N,) bool
 
@@ -246,9 +247,51 @@ def _attribute_input(pair: MMKGPair, vocab: Vocab) -> tuple[np.ndarray, np.ndarr
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
 
-def _sparse(rows, cols, vals, shape, device) -> torch.Tensor:
-    idx = torch.as_tensor(np.stack([rows, cols]), dtype=torch.long)
-    return torch.sparse_coo_tensor(idx, torch.as_tensor(vals), shape, device=device, check_invariants=False).coalesce()
+@dataclass
+class SparseRows:
+    """A fixed sparse matrix in CSR form whose row subsets are multiplied by a weight matrix.
+
+    ``matmul(W, ids)`` = ``X[ids] @ W`` via ``embedding_bag`` (sum of weighted rows of ``W``): the
+    cost is proportional to the nonzeros of the selected rows only, so a training step encodes just
+    the batch's entities.
+    """
+
+    rowptr: torch.Tensor  # (N + 1,)
+    cols: torch.Tensor  # (nnz,)
+    vals: torch.Tensor  # (nnz,)
+    shape: tuple[int, int]
+
+    @classmethod
+    def from_coo(cls, rows, cols, vals, shape, device) -> SparseRows:
+        order = np.lexsort((cols, rows))
+        rows, cols, vals = rows[order], cols[order], vals[order]
+        return cls(
+            rowptr=torch.as_tensor(_rowptr(rows.astype(np.int64), shape[0]), device=device),
+            cols=torch.as_tensor(cols.astype(np.int64), device=device),
+            vals=torch.as_tensor(vals.astype(np.float32), device=device),
+            shape=shape,
+        )
+
+    def matmul(self, weight: torch.Tensor, ids: torch.Tensor | None = None) -> torch.Tensor:
+        if ids is None:
+            offsets = self.rowptr[:-1]
+            return F.embedding_bag(self.cols, weight, offsets, mode="sum", per_sample_weights=self.vals)
+        starts = self.rowptr.index_select(0, ids)
+        lens = self.rowptr.index_select(0, ids + 1) - starts
+        offsets = torch.cumsum(lens, 0) - lens
+        total = int(lens.sum())
+        pos = torch.repeat_interleave(starts - offsets, lens, output_size=total) + torch.arange(
+            total, device=ids.device
+        )
+        return F.embedding_bag(
+            self.cols.index_select(0, pos), weight, offsets, mode="sum", per_sample_weights=self.vals.index_select(0, pos)
+        )
+
+    def to_dense(self) -> torch.Tensor:
+        rows = torch.repeat_interleave(torch.arange(self.shape[0], device=self.cols.device), self.rowptr.diff())
+        out = torch.zeros(self.shape, device=self.cols.device)
+        out[rows, self.cols] = self.vals
+        return out
 
 
 def _rowptr(sorted_ids: np.ndarray, n: int) -> np.ndarray:
@@ -314,8 +357,8 @@ def build_inputs(
         csr_rowptr=torch.as_tensor(_rowptr(dst, n), device=device),
         csc_perm=torch.as_tensor(csc_perm, device=device),
         csc_rowptr=torch.as_tensor(_rowptr(src[csc_perm], n), device=device),
-        relation_bag=_sparse(rr, rc, rv, (n, max(vocab.relation_dim, 1)), device),
-        attribute_input=_sparse(ar, ac, av, (n, max(vocab.attribute_dim, 1)), device),
+        relation_bag=SparseRows.from_coo(rr, rc, rv, (n, max(vocab.relation_dim, 1)), device),
+        attribute_input=SparseRows.from_coo(ar, ac, av, (n, max(vocab.attribute_dim, 1)), device),
         features=features,
         present={k: v.to(device) for k, v in present.items()},
     )

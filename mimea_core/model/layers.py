@@ -7,11 +7,13 @@ import math
 import torch
 from torch import nn
 
+from mimea_core.model.inputs import SparseRows
+
 
 class MaskedLinearEncoder(nn.Module):
     """``x -> x W + b`` for entities that have the modality; a learned *missing token* otherwise.
 
-    ``x`` may be a sparse COO (bags) or dense (given features) ``(N, in_dim)`` tensor. The missing
+    ``x`` is a :class:`SparseRows` (bags) or a dense (given features) ``(N, in_dim)`` tensor. The missing
     token only keeps shapes uniform: the fusion gives absent modalities weight 0, so it never
     carries information about the entity.
     """
@@ -22,7 +24,15 @@ class MaskedLinearEncoder(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_dim))
         self.missing = nn.Parameter(torch.randn(out_dim) / math.sqrt(out_dim))
 
-    def forward(self, x: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
-        out = torch.sparse.mm(x, self.weight) if x.is_sparse else x @ self.weight
+    def forward(
+        self, x: torch.Tensor | SparseRows, present: torch.Tensor, ids: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Rows ``ids`` (all when None) of the encoded input."""
+        if isinstance(x, SparseRows):
+            out = x.matmul(self.weight, ids)
+        else:
+            out = (x if ids is None else x.index_select(0, ids)) @ self.weight
+        if ids is not None:
+            present = present.index_select(0, ids)
         out = out + self.bias
         return torch.where(present.unsqueeze(-1), out, self.missing.expand_as(out))

@@ -1,8 +1,8 @@
 """The MIMEA model: modality encoders -> probability-guided fusion (+ projections for the OT loss).
 
-``encode(inputs)`` runs every encoder over all ``N = n1 + n2`` entities (the graph encoder needs the
-whole graph anyway, the others are cheap sparse/dense products) and returns one ``(N, d)`` tensor per
-modality; ``fuse(modal, present, ids)`` fuses the rows ``ids``. Keeping the two apart lets inference
+``encode(inputs, ids)`` returns one ``(len(ids), d)`` tensor per modality (the graph encoder
+propagates over the whole graph and then picks rows; the other encoders touch only the rows asked
+for); ``fuse(modal, present)`` fuses them. Keeping the two apart lets inference
 apply :class:`~mimea_core.inference.ModalityOverride` between them.
 """
 
@@ -70,24 +70,23 @@ class MIMEAModel(nn.Module):
     def tau(self) -> torch.Tensor:
         return torch.exp(-self.log_inv_tau).clamp(0.01, 1.0)
 
-    def encode(self, inputs: ModelInputs) -> dict[str, torch.Tensor]:
-        return {m: self.encoders[m](inputs) for m in self.modalities}
+    def encode(self, inputs: ModelInputs, ids: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Each modality's embeddings of entities ``ids`` (global ids; all when None), (len, d)."""
+        return {m: self.encoders[m](inputs, ids) for m in self.modalities}
 
-    def present(self, inputs: ModelInputs) -> torch.Tensor:
-        """(N, M) bool presence of each modality."""
-        return torch.stack([inputs.present[m] for m in self.modalities], dim=1)
+    def present(self, inputs: ModelInputs, ids: torch.Tensor | None = None) -> torch.Tensor:
+        """(len(ids) or N, M) bool presence of each modality."""
+        p = torch.stack([inputs.present[m] for m in self.modalities], dim=1)
+        return p if ids is None else p.index_select(0, ids)
 
-    def fuse(
-        self, modal: dict[str, torch.Tensor], present: torch.Tensor, ids: torch.Tensor | None, sample: bool
-    ) -> FusionOutput:
+    def fuse(self, modal: dict[str, torch.Tensor], present: torch.Tensor, sample: bool) -> FusionOutput:
+        """Fuse rows of :meth:`encode` output with the matching rows of :meth:`present`."""
         x = torch.stack([modal[m] for m in self.modalities], dim=1)
-        if ids is not None:
-            x, present = x.index_select(0, ids), present.index_select(0, ids)
         return self.fusion(x, present, sample=sample)
 
     def forward(self, inputs: ModelInputs, ids: torch.Tensor | None = None) -> FusionOutput:
         """Fused outputs for global entity ids (all when None); Beta weights sampled in train mode."""
-        return self.fuse(self.encode(inputs), self.present(inputs), ids, sample=self.training)
+        return self.fuse(self.encode(inputs, ids), self.present(inputs, ids), sample=self.training)
 
 
 def prepare_inputs(pair, vocab: Vocab, modalities: list[str], device: torch.device | str) -> ModelInputs:

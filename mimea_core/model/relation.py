@@ -14,5 +14,5 @@ from mimea_core.model.layers import MaskedLinearEncoder
 
 
 class RelationEncoder(MaskedLinearEncoder):
-    def forward(self, inputs: ModelInputs) -> torch.Tensor:  # type: ignore[override]
-        return super().forward(inputs.relation_bag, inputs.present["relation"])
+    def forward(self, inputs: ModelInputs, ids: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
+        return super().forward(inputs.relation_bag, inputs.present["relation"], ids)

@@ -17,5 +17,5 @@ class FeatureEncoder(MaskedLinearEncoder):
         super().__init__(in_dim, out_dim)
         self.modality = modality
 
-    def forward(self, inputs: ModelInputs) -> torch.Tensor:  # type: ignore[override]
-        return super().forward(inputs.features[self.modality], inputs.present[self.modality])
+    def forward(self, inputs: ModelInputs, ids: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
+        return super().forward(inputs.features[self.modality], inputs.present[self.modality], ids)

@@ -150,8 +150,7 @@ def train(
             if len(idx) < 2:
                 continue
             batch = torch.as_tensor(pairs[idx], device=device)
-            modal = model.encode(inputs)
-            losses = batch_losses(model, modal, model.present(inputs), batch, config, gen)
+            losses = batch_losses(model, inputs, batch, config, gen)
             total = torch.stack(list(losses.values())).sum()
             opt.zero_grad(set_to_none=True)
             total.backward()

@@ -6,26 +6,24 @@ import torch
 
 from mimea_core.config import MIMEAConfig
 from mimea_core.losses import adaptive_modal_weights, beta_kl, distillation, info_nce, ot_alignment_loss
-from mimea_core.model import MIMEAModel
+from mimea_core.model import MIMEAModel, ModelInputs
 
 
 def batch_losses(
     model: MIMEAModel,
-    modal: dict[str, torch.Tensor],
-    present: torch.Tensor,
+    inputs: ModelInputs,
     batch: torch.Tensor,
     config: MIMEAConfig,
     generator: torch.Generator | None = None,
 ) -> dict[str, torch.Tensor]:
     """Loss terms (already scaled by their weights) for ``batch`` (B, 2) of global ids.
 
-    ``modal``/``present``: the encoders' outputs for all entities (:meth:`MIMEAModel.encode`).
     Keys: ``joint``, and when enabled ``modal``, ``ot``, ``kl``, ``distill``.
     """
     b = batch.shape[0]
     ids = torch.cat([batch[:, 0], batch[:, 1]])
-    pres = present.index_select(0, ids)
-    out = model.fuse(modal, present, ids, sample=True)
+    pres = model.present(inputs, ids)
+    out = model.fuse(model.encode(inputs, ids), pres, sample=True)
     tau = model.tau
     z1, z2 = out.joint[:b], out.joint[b:]
     losses = {"joint": info_nce(z1, z2, tau)}
