@@ -199,3 +199,13 @@ def test_matching_rejects_bad_input():
     with pytest.raises(ValueError, match="NaN"):
         one_to_one_matching(np.array([[np.nan, 1.0]]))
     assert one_to_one_matching(np.zeros((0, 3))).shape == (0, 2)
+
+
+@pytest.mark.parametrize("module_name", ["mimea_core.alignment.sinkhorn", "mimea_core.alignment.matching"])
+def test_docstring_examples_hold(module_name):
+    import doctest
+    import importlib
+
+    module = importlib.import_module(module_name)
+    result = doctest.testmod(module, extraglobs={"np": np, "torch": torch})
+    assert result.attempted > 0 and result.failed == 0
