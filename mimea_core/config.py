@@ -35,6 +35,7 @@ class MIMEAConfig:
     graph_encoder: str = "gat"  # "gat" (cheap edge attention) or "gcn" (fixed degree weights)
     graph_layers: int = 2
     graph_heads: int = 2
+    graph_diagonal: bool = True  # per-feature weights in graph layers (a full dim x dim matrix is ~3x slower)
     entity_dropout: float = 0.4  # dropout on the free entity embeddings (regularises seeds)
     graph_dropout: float = 0.0  # dropout between graph layers
     relation_topk: int = 1000  # most frequent relations kept per KG (per direction)
@@ -65,10 +66,10 @@ class MIMEAConfig:
     patience: int = 10  # evaluations without validation-MRR improvement before stopping
     time_budget: float | None = None  # seconds of training; None = no limit
     # --- iterative pseudo-seeding ----------------------------------------------------------
-    pseudo_seeding: bool = False
+    pseudo_seeding: bool = True
     pseudo_start: int = 10  # first epoch at which pseudo-seeds are mined
     pseudo_every: int = 5  # epochs between minings
-    pseudo_threshold: float = 0.6  # minimum cosine similarity of a mutual-nearest-neighbour pair
+    pseudo_threshold: float = 0.5  # minimum cosine similarity of a mutual-nearest-neighbour pair
     # --- reproducibility / placement -------------------------------------------------------
     seed: int = 0
     device: str = "auto"

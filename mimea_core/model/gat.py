@@ -76,19 +76,25 @@ def edge_spmm(values: torch.Tensor, x: torch.Tensor, inputs: ModelInputs) -> tor
 class GraphLayer(nn.Module):
     """One attention (or GCN) layer with ``heads`` heads of ``dim // heads`` features each."""
 
-    def __init__(self, dim: int, heads: int, attention: bool) -> None:
+    def __init__(self, dim: int, heads: int, attention: bool, diagonal: bool = True) -> None:
         super().__init__()
         self.heads = heads
         self.attention = attention
-        self.linear = nn.Linear(dim, dim, bias=False)
-        nn.init.eye_(self.linear.weight)  # start as plain neighbourhood averaging
+        # W: a per-feature scale (diagonal, as in MCLEA/MEAformer's GAT) or a full matrix; both start
+        # as the identity, i.e. plain neighbourhood averaging
+        self.diagonal = diagonal
+        if diagonal:
+            self.scale = nn.Parameter(torch.ones(dim))
+        else:
+            self.linear = nn.Linear(dim, dim, bias=False)
+            nn.init.eye_(self.linear.weight)
         if attention:
             self.att_src = nn.Parameter(torch.zeros(heads, dim // heads))
             self.att_dst = nn.Parameter(torch.zeros(heads, dim // heads))
 
     def forward(self, h: torch.Tensor, inputs: ModelInputs) -> torch.Tensor:
         n, d = h.shape
-        wh = self.linear(h)
+        wh = h * self.scale if self.diagonal else self.linear(h)
         if not self.attention:
             return edge_spmm(inputs.edge_deg_weight, wh, inputs)
         heads = wh.view(n, self.heads, d // self.heads)
@@ -115,10 +121,11 @@ class GraphEncoder(nn.Module):
         attention: bool = True,
         entity_dropout: float = 0.4,
         layer_dropout: float = 0.0,
+        diagonal: bool = True,
     ) -> None:
         super().__init__()
         self.entity = nn.Parameter(torch.randn(num_entities, dim) / math.sqrt(dim))
-        self.layers = nn.ModuleList(GraphLayer(dim, heads, attention) for _ in range(layers))
+        self.layers = nn.ModuleList(GraphLayer(dim, heads, attention, diagonal) for _ in range(layers))
         self.entity_dropout = nn.Dropout(entity_dropout)
         self.layer_dropout = nn.Dropout(layer_dropout)
 

@@ -47,7 +47,7 @@ class MIMEAModel(nn.Module):
             if m == "graph":
                 enc[m] = GraphEncoder(
                     n, d, config.graph_layers, config.graph_heads, config.graph_encoder == "gat",
-                    config.entity_dropout, config.graph_dropout,
+                    config.entity_dropout, config.graph_dropout, config.graph_diagonal,
                 )
             elif m == "relation":
                 enc[m] = RelationEncoder(vocab.relation_dim, d)
