@@ -78,8 +78,13 @@ class DataChoice:
         return {m: (f1 or None, f2 or None) for m, f1, f2 in self.features}
 
 
+def default_choice() -> DataChoice:
+    """The pair a new session opens on: ``$MIMEA_APP_DATA`` when set, else the bundled sample."""
+    return DataChoice(os.environ.get("MIMEA_APP_DATA") or str(DEFAULT_PAIR))
+
+
 def data_choice() -> DataChoice:
-    return st.session_state.get(DATA_CHOICE) or DataChoice(str(DEFAULT_PAIR))
+    return st.session_state.get(DATA_CHOICE) or default_choice()
 
 
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=4)

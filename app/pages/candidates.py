@@ -62,10 +62,13 @@ undecided = int((queue["state"] == "undecided").sum())
 st.caption(f"{len(filtered):,} of {len(queue):,} suggested pairs shown; {undecided:,} undecided. "
            "Most informative first = small margin to the runner-up and uncertain modality weights.")  # fmt: skip
 
+if st.session_state.get("last_decision"):
+    st.text(f"Last recorded: {st.session_state['last_decision']}")
+
 # -- the pair under review ----------------------------------------------------------------------
-pairs_in_queue = set(zip(queue["source"].astype(int), queue["target"].astype(int), strict=True))
+pairs_shown = set(zip(filtered["source"].astype(int), filtered["target"].astype(int), strict=True))
 current = st.session_state.get(state.REVIEW_PAIR)
-if current is not None and tuple(current) not in pairs_in_queue:
+if current is not None and tuple(current) not in pairs_shown:  # the filters moved on: follow them
     current = None
 version = st.session_state.setdefault("queue_version", 0)
 shown = filtered.head(300)
@@ -118,9 +121,6 @@ if pressed:
         st.session_state["queue_version"] = version + 1
         st.session_state["last_decision"] = f"{pressed}: {row['source_name']} → {row['target_name']}"
         st.rerun()
-if st.session_state.get("last_decision"):
-    st.caption("Last recorded:")
-    st.text(st.session_state["last_decision"])
 
 # -- side by side -------------------------------------------------------------------------------
 left, right = st.columns(2)

@@ -20,27 +20,34 @@ st.caption(
 )
 
 SOURCES = ("Bundled sample", "Local folder or pair file", "Upload files")
-source = st.radio("Dataset source", SOURCES, horizontal=True, key="data_source")
+bundled = state.bundled_pairs()
+current = state.data_choice()
+on_bundled = Path(current.path).resolve() in {p.resolve() for p in bundled.values()}
+source = st.radio("Dataset source", SOURCES, index=0 if on_bundled else 1, horizontal=True, key="data_source")
+
+
+def use(choice: state.DataChoice) -> None:
+    if choice != state.data_choice():
+        st.session_state[state.DATA_CHOICE] = choice
+        st.session_state.pop(state.RUN_DIR, None)
+        st.session_state.pop(state.REVIEW_PAIR, None)
+
 
 if source == SOURCES[0]:
-    bundled = state.bundled_pairs()
     if not bundled:
         st.warning("No bundled sample pairs found in sample_data/.")
     else:
-        current = Path(state.data_choice().path).name
         names = list(bundled)
+        here = Path(current.path).name
         choice = st.selectbox(
-            "Sample pair", names, index=names.index(current) if current in names else 0, key="bundled_pair"
+            "Sample pair", names, index=names.index(here) if here in names else 0, key="bundled_pair"
         )
-        wanted = state.DataChoice(str(bundled[choice]))
-        if wanted != state.data_choice():
-            st.session_state[state.DATA_CHOICE] = wanted
-            st.session_state.pop(state.RUN_DIR, None)
+        use(state.DataChoice(str(bundled[choice])))
 elif source == SOURCES[1]:
     with st.form("local_form"):
         path = st.text_input(
             "Folder holding one pair, or a *.toml pair description", key="local_path",
-            placeholder="/data/my-pair or datasets/fb15k-db15k.toml",
+            placeholder="/data/my-pair or datasets/fb15k-db15k.toml", value="" if on_bundled else current.path,
         )  # fmt: skip
         st.caption(
             "Optional extra visual features (.npy with a *_ids.txt beside it, or .pkl when allowed below):"
@@ -58,10 +65,11 @@ elif source == SOURCES[1]:
             st.error("Enter a folder or a .toml file path.")
         else:
             features = (("visual", vis1.strip(), vis2.strip()),) if (vis1.strip() or vis2.strip()) else ()
-            st.session_state[state.DATA_CHOICE] = state.DataChoice(
-                str(Path(path.strip()).expanduser()), allow_pickle=allow_pickle, features=features
+            use(
+                state.DataChoice(
+                    str(Path(path.strip()).expanduser()), allow_pickle=allow_pickle, features=features
+                )
             )
-            st.session_state.pop(state.RUN_DIR, None)
 else:
     st.caption(
         f"Our TSV layout (see the README): text/TSV files and .npy matrices only, at most "
@@ -91,8 +99,7 @@ else:
         except MimeaError as err:
             st.error(f"Upload refused: {md(err)}")
         else:
-            st.session_state[state.DATA_CHOICE] = state.DataChoice(str(folder))
-            st.session_state.pop(state.RUN_DIR, None)
+            use(state.DataChoice(str(folder)))
 
 pair = state.current_pair()
 if pair is None:

@@ -112,7 +112,7 @@ def filter_queue(
     if min_score is not None:
         keep &= queue["score"].to_numpy(float) >= min_score
     if max_margin is not None:
-        keep &= queue["margin"].to_numpy(float) <= max_margin
+        keep &= ~(queue["margin"].to_numpy(float) > max_margin)  # NaN (a single candidate) passes
     if states is not None:
         keep &= queue["state"].isin(list(states)).to_numpy()
     text = search.strip().lower()

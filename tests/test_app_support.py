@@ -1,0 +1,68 @@
+"""Shared set-up of the app tests: one small trained run on the sample pair, made once per session.
+
+Imported by tests/test_app.py and tests/test_browser.py. The run lives under pytest's session temp
+folder, so a second import finds it there and does not train again.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))  # the app package lives beside mimea_core
+
+SAMPLE_PAIR = REPO_ROOT / "sample_data" / "fb15k-db15k-small"
+HOME = REPO_ROOT / "app" / "Home.py"
+RUN_NAME = "test-run"
+
+
+def make_trained_run(root: Path) -> Path:
+    """A 3-epoch, 32-d run on the sample pair under ``root`` (reused when already there)."""
+    run_dir = root / RUN_NAME
+    if (run_dir / "run.json").is_file():
+        return run_dir
+    import torch
+
+    from mimea_core.config import MIMEAConfig
+    from mimea_core.data import load_pair
+    from mimea_core.training import train
+
+    torch.set_num_threads(2)
+    pair = load_pair(str(SAMPLE_PAIR))
+    train(pair, MIMEAConfig(dim=32, epochs=3, eval_every=1, num_threads=2), out_dir=run_dir)
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory) -> Path:
+    return make_trained_run(tmp_path_factory.getbasetemp() / "mimea-app-runs")
+
+
+def prepare_app_dir(app_dir: Path, run_dir: Path) -> Path:
+    """An app directory whose runs/ holds (a link to) the shared trained run."""
+    (app_dir / "runs").mkdir(parents=True, exist_ok=True)
+    link = app_dir / "runs" / RUN_NAME
+    if not link.exists():
+        link.symlink_to(run_dir, target_is_directory=True)
+    return app_dir
+
+
+@pytest.fixture
+def app_dir(tmp_path, trained_run, monkeypatch) -> Path:
+    """A fresh app directory (own decision store) with the trained run; MIMEA_APP_DIR points at it."""
+    folder = prepare_app_dir(tmp_path / "mimea-app", trained_run)
+    monkeypatch.setenv("MIMEA_APP_DIR", str(folder))
+    return folder
+
+
+def test_the_shared_run_loads(trained_run):
+    from mimea_core.runs import load_run
+
+    run = load_run(trained_run)
+    assert run.metrics["standard"]["hits@1"] >= 0
+    assert Path(run.dataset).resolve() == SAMPLE_PAIR.resolve()
+    assert os.path.isfile(trained_run / "weights.pt")
