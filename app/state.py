@@ -316,7 +316,6 @@ def whatif(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Weights before/after and (for KG1 entities) the candidate ranking before/after an override."""
     from mimea_core.candidates import suggest
-
     from mimea_core.explain import whatif_ranking, whatif_weights
     from mimea_core.inference import ModalityOverride, embed
 
