@@ -14,7 +14,7 @@ NAME = "train"
 HELP = "train MIMEA on a pair and evaluate it on the held-out test links"
 DESCRIPTION = (
     "Train MIMEA on the pair at PATH (a folder holding one pair, or a *.toml pair description), "
-    "select the model on validation MRR (10%% of the training seeds), evaluate on the test links "
+    "select the model on validation MRR (10% of the training seeds), evaluate on the test links "
     "and write the run directory --out (weights, config, vocabularies, split, metrics.json, history)."
 )
 
@@ -40,9 +40,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fusion", choices=FUSIONS, default=_DEFAULTS.fusion,
                    help="beta: probability-guided (Beta) weights; attention: plain attention weights; "
                    "uniform: equal weights")  # fmt: skip
-    p.add_argument("--no-ot", dest="use_ot", action="store_false", help="turn off optimal-transport modal alignment")
+    p.add_argument("--no-ot", dest="use_ot", action="store_false", default=argparse.SUPPRESS,
+                   help="turn off optimal-transport modal alignment (on by default)")  # fmt: skip
     p.add_argument("--no-modal-contrastive", dest="modal_contrastive", action="store_false",
-                   help="turn off the per-modality contrastive terms")  # fmt: skip
+                   default=argparse.SUPPRESS, help="turn off the per-modality contrastive terms (on by default)")  # fmt: skip
     p.add_argument("--pseudo-seeding", dest="pseudo_seeding", action=argparse.BooleanOptionalAction,
                    default=_DEFAULTS.pseudo_seeding,
                    help="iterative pseudo-seeding (mutual nearest neighbours above a threshold)")  # fmt: skip
@@ -71,7 +72,8 @@ def _parse_value(text: str) -> Any:
 def config_from_args(args: argparse.Namespace) -> MIMEAConfig:
     modalities = tuple(m.strip() for m in args.modalities.split(",") if m.strip())
     fields: dict[str, Any] = dict(
-        modalities=modalities, fusion=args.fusion, use_ot=args.use_ot, modal_contrastive=args.modal_contrastive,
+        modalities=modalities, fusion=args.fusion, use_ot=getattr(args, "use_ot", True),
+        modal_contrastive=getattr(args, "modal_contrastive", True),
         pseudo_seeding=args.pseudo_seeding, graph_encoder=args.graph_encoder, dim=args.dim,
         batch_size=args.batch_size, lr=args.lr, tau=args.tau, epochs=args.epochs, seed=args.seed,
         device=args.device, time_budget=args.time_budget,
