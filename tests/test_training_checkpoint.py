@@ -161,3 +161,14 @@ def test_extra_seeds_are_checked(trained):
     pair, split, _, _ = trained
     with pytest.raises(ConfigError, match="extra seeds"):
         train(pair, FAST.replace(epochs=1), split=split, extra_seeds=np.array([[0, 10_000]]))
+
+
+def test_training_is_reproducible_with_a_seed():
+    pair = make_tiny_pair(n=30, visual="partial")
+    split = tiny_split(pair)
+    a = train(pair, FAST.replace(epochs=2, seed=5), split=split)
+    b = train(pair, FAST.replace(epochs=2, seed=5), split=split)
+    c = train(pair, FAST.replace(epochs=2, seed=6), split=split)
+    np.testing.assert_array_equal(a.embeddings.joint[0], b.embeddings.joint[0])
+    assert [h["losses"] for h in a.history] == [h["losses"] for h in b.history]
+    assert not np.array_equal(a.embeddings.joint[0], c.embeddings.joint[0])
