@@ -11,13 +11,13 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from mimea_core.errors import MimeaError
+from mimea_core.fileio import atomic_write_text
 
 
 def load_records(path: Path) -> list[dict[str, Any]]:
@@ -30,20 +30,6 @@ def load_records(path: Path) -> list[dict[str, Any]]:
     if not isinstance(data, dict) or not isinstance(data.get("records"), list):
         raise MimeaError(f"{path}: expected a JSON object with a 'records' list")
     return data["records"]
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_records(path: Path, grid_name: str, records: list[dict[str, Any]]) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from mimea_core.benchmark.baselines import PUBLISHED_MEAFORMER, SAME_FILES
-from mimea_core.benchmark.records import atomic_write_text
+from mimea_core.fileio import atomic_write_text
 
 
 def _fmt(value: Any, digits: int = 3) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import pandas as pd
 
 from mimea_core.commands.evaluate import add_run_arguments, load_run_embeddings
 from mimea_core.errors import ConfigError, MimeaError
+from mimea_core.fileio import atomic_writer, spreadsheet_safe
 
 NAME = "suggest"
 HELP = "write top-k candidate KG2 matches for KG1 entities (with names, flags, per-modality detail) to CSV"
@@ -71,16 +70,17 @@ def resolve_sources(values: Sequence[str], identifiers: list[str], names: list[s
 
 
 def write_csv_atomically(frame: pd.DataFrame, path: Path) -> None:
-    """Write to a temporary file beside ``path`` and rename it over (never a half-written file)."""
+    """Write atomically (never a half-written file); text cells are made spreadsheet-safe."""
     if not path.parent.is_dir():
         raise MimeaError(f"{path}: cannot write, folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    safe = frame.copy()
+    for column in safe.columns:
+        if pd.api.types.is_object_dtype(safe[column]) or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(spreadsheet_safe)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            frame.to_csv(f, index=False, float_format="%.6g")
-        os.replace(tmp, path)
+        with atomic_writer(path) as f:
+            safe.to_csv(f, index=False, float_format="%.6g")
     except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
         raise MimeaError(f"{path}: cannot write ({err})") from err
 
 

@@ -12,13 +12,13 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from mimea_core.data.types import KnowledgeGraph, MMKGPair
+from mimea_core.fileio import atomic_writer
 
 CACHE_VERSION = "1"
 log = logging.getLogger(__name__)
@@ -78,14 +78,8 @@ def save(pair: MMKGPair, key: str) -> None:
     folder = cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{key}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **arrays)
-            os.replace(tmp, folder / f"{key}.npz")
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        with atomic_writer(folder / f"{key}.npz", "wb", fsync=False) as handle:
+            np.savez(handle, **arrays)
     except OSError as err:
         log.debug("could not write the cache in %s: %s", folder, err)
 
