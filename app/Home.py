@@ -21,13 +21,21 @@ st.set_page_config(page_title="MIMEA workbench", page_icon=":material/link:", la
 
 PAGES = Path(__file__).parent / "pages"
 pages = [
-    st.Page(PAGES / "data.py", title="Home / Data", icon=":material/database:", default=True, url_path="data"),
+    st.Page(
+        PAGES / "data.py", title="Home / Data", icon=":material/database:", default=True, url_path="data"
+    ),
     st.Page(PAGES / "train.py", title="Train", icon=":material/model_training:", url_path="train"),
     st.Page(PAGES / "candidates.py", title="Candidates", icon=":material/fact_check:", url_path="candidates"),
-    st.Page(PAGES / "modalities.py", title="Modality weights", icon=":material/balance:", url_path="modalities"),
+    st.Page(
+        PAGES / "modalities.py", title="Modality weights", icon=":material/balance:", url_path="modalities"
+    ),
     st.Page(PAGES / "transport.py", title="Transport plan", icon=":material/grid_on:", url_path="transport"),
-    st.Page(PAGES / "embedding_map.py", title="Embedding map", icon=":material/scatter_plot:", url_path="map"),
-    st.Page(PAGES / "decisions.py", title="Decisions & export", icon=":material/history:", url_path="decisions"),
+    st.Page(
+        PAGES / "embedding_map.py", title="Embedding map", icon=":material/scatter_plot:", url_path="map"
+    ),
+    st.Page(
+        PAGES / "decisions.py", title="Decisions & export", icon=":material/history:", url_path="decisions"
+    ),
 ]
 page = st.navigation(pages)
 

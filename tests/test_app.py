@@ -221,10 +221,12 @@ def test_decisions_page_log_undo_conflicts_and_exports(app_dir, captured_media, 
     assert len(accepted) == 3
     s, t = (int(x) for x in accepted[0])
     store.record(s, t, "reject", "someone else")  # a conflict: left out of exports
+    store.record(99_999, 99_999, "accept", "ghost")  # ids this pair does not have: shown, not exported
     at.switch_page("pages/decisions.py").run()
     assert not at.exception
     log, conflicts = (d.value for d in at.dataframe[:2])
-    assert len(log) == 4 and set(log["curator"]) == {"tester", "someone else"}
+    assert len(log) == 5 and set(log["curator"]) == {"tester", "someone else", "ghost"}
+    assert "(unknown entity #99999)" in set(log["source_name"])
     assert len(conflicts) == 1 and "someone else: reject" in conflicts["positions"].iloc[0]
     downloads = {b.proto.label: b.proto.url for b in at.get("download_button")}
     sssom_file = tmp_path / "export.sssom.tsv"
@@ -238,5 +240,5 @@ def test_decisions_page_log_undo_conflicts_and_exports(app_dir, captured_media, 
     at.selectbox(key="undo_pair").set_value((int(accepted[1, 0]), int(accepted[1, 1])))
     at.button(key="undo").click().run()
     assert not at.exception
-    assert len(store.accepted_pairs()) == 1
-    assert len(store.decisions()) == 5  # undo appended a row
+    assert len(store.accepted_pairs()) == 2  # one of tester's, and the ghost's
+    assert len(store.decisions()) == 6  # undo appended a row

@@ -20,8 +20,8 @@ HOME = REPO_ROOT / "app" / "Home.py"
 RUN_NAME = "test-run"
 
 
-def make_trained_run(root: Path) -> Path:
-    """A 3-epoch, 32-d run on the sample pair under ``root`` (reused when already there)."""
+def make_trained_run(root: Path, dataset: Path = SAMPLE_PAIR) -> Path:
+    """A 3-epoch, 32-d run on ``dataset`` (the sample pair) under ``root`` (reused when already there)."""
     run_dir = root / RUN_NAME
     if (run_dir / "run.json").is_file():
         return run_dir
@@ -32,7 +32,7 @@ def make_trained_run(root: Path) -> Path:
     from mimea_core.training import train
 
     torch.set_num_threads(2)
-    pair = load_pair(str(SAMPLE_PAIR))
+    pair = load_pair(str(dataset))
     train(pair, MIMEAConfig(dim=32, epochs=3, eval_every=1, num_threads=2), out_dir=run_dir)
     return run_dir
 

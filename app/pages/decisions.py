@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from app import state
 from app.safe import md
 from mimea_core.curation import csv_text, ntriples_text, sssom_text
+from mimea_core.curation.export import in_pair
 from mimea_core.errors import MimeaError
 from mimea_core.explain import compare_runs
 
@@ -30,10 +32,15 @@ c3.metric("Rejected", f"{int((current['decision'] == 'reject').sum()):,}")
 c4.metric("Conflicts", f"{int(current['conflict'].sum()):,}")
 
 
+def name(names: list[str], i: int) -> str:
+    """The entity's name; a store may hold ids this pair does not have (another version of the data)."""
+    return names[i] if 0 <= i < len(names) else f"(unknown entity #{i})"
+
+
 def with_names(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
-    out.insert(2, "source_name", [pair.kg1.names[s] for s in out["source"]])
-    out.insert(3, "target_name", [pair.kg2.names[t] for t in out["target"]])
+    out.insert(2, "source_name", [name(pair.kg1.names, int(s)) for s in out["source"]])
+    out.insert(3, "target_name", [name(pair.kg2.names, int(t)) for t in out["target"]])
     return out
 
 
@@ -59,7 +66,7 @@ else:
     else:
         picked = st.selectbox(
             "Pair (your decisions, newest first)", options, key="undo_pair",
-            format_func=lambda p: f"{pair.kg1.names[p[0]]} → {pair.kg2.names[p[1]]}",
+            format_func=lambda p: f"{name(pair.kg1.names, p[0])} → {name(pair.kg2.names, p[1])}",
         )  # fmt: skip
         if st.button("Undo my latest decision on this pair", key="undo"):
             try:
@@ -85,7 +92,7 @@ if len(conflicts):
         "Resolve",
         options,
         key="resolve_pair",
-        format_func=lambda p: f"{pair.kg1.names[p[0]]} → {pair.kg2.names[p[1]]}",
+        format_func=lambda p: f"{name(pair.kg1.names, p[0])} → {name(pair.kg2.names, p[1])}",
     )
     for column, decision in ((c2, "accept"), (c3, "reject")):
         if column.button(f"Resolve as {decision}", key=f"resolve_{decision}", disabled=not me):
@@ -94,7 +101,7 @@ if len(conflicts):
 
 # -- exports ------------------------------------------------------------------------------------
 st.subheader("Export accepted pairs")
-states = store.accepted_states()
+states = in_pair(store.accepted_states(), pair)
 st.caption(f"{len(states)} accepted, conflict-free pairs.")
 stem = Path(pair.name or "mapping").name.replace(" ", "_")
 c1, c2, c3 = st.columns(3)
@@ -109,7 +116,7 @@ c3.download_button("owl:sameAs N-Triples", ntriples_text(states, pair), file_nam
 # -- retrain ------------------------------------------------------------------------------------
 st.subheader("Retrain with accepted pairs")
 run = state.active_run(pair, auto_train=False)
-accepted = store.accepted_pairs()
+accepted = np.array([[st.source, st.target] for st in states], dtype=np.int64).reshape(-1, 2)
 job = state.training_job(pair)
 if run is not None:
     st.text(f"Current model: {run.run_dir.name} ({len(run.extra_seeds)} curator seeds)")

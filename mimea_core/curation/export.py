@@ -71,6 +71,12 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def in_pair(states: Sequence[PairState], pair: MMKGPair) -> list[PairState]:
+    """The states whose two entity ids exist in ``pair`` (a store may outlive a data version)."""
+    n1, n2 = pair.kg1.num_entities, pair.kg2.num_entities
+    return [st for st in states if 0 <= st.source < n1 and 0 <= st.target < n2]
+
+
 def _accepting_curators(state: PairState) -> list[str]:
     curators = [c for c, d in sorted(state.positions.items()) if d == "accept"]
     return curators or [state.curator]
@@ -103,7 +109,7 @@ def sssom_text(states: Sequence[PairState], pair: MMKGPair, **metadata: str) -> 
         raise ValueError(f"predicate_id must be one of {sorted(PREDICATES)}, got {predicate!r}")
     prefixes = PrefixMap()
     rows = []
-    for st in states:
+    for st in in_pair(states, pair):
         curators = _accepting_curators(st)
         rows.append(
             {
@@ -166,7 +172,7 @@ def csv_text(states: Sequence[PairState], pair: MMKGPair) -> str:
             "note",
         ]
     )
-    for st in states:
+    for st in in_pair(states, pair):
         writer.writerow(
             [
                 st.source,
@@ -194,7 +200,7 @@ def ntriples_text(states: Sequence[PairState], pair: MMKGPair) -> str:
     lines = [
         f"<{entity_iri(pair.kg1.entities[st.source], pair.kg1.name)}> <{SAME_AS}> "
         f"<{entity_iri(pair.kg2.entities[st.target], pair.kg2.name)}> .\n"
-        for st in states
+        for st in in_pair(states, pair)
     ]
     return "".join(lines)
 

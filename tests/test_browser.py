@@ -1,0 +1,172 @@
+"""One real-browser test: Playwright drives Debian's chromium against `streamlit run` on 127.0.0.1.
+
+Main flow: open the app, go to the review queue, accept a pair with the keyboard shortcut, see it in
+the decision log, take screenshots (assets/screenshots/). On a copy of the sample pair whose names
+include ``<img src=x onerror=alert(1)>`` and ``**bold**``, both must show literally: no image
+element, no alert dialog, no bold text.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from test_app_support import REPO_ROOT, SAMPLE_PAIR, prepare_app_dir
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPO_ROOT / "assets" / "screenshots"
+EVIL = "<img src=x onerror=alert(1)>"
+BOLD = "**bold**"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and not os.environ.get("CI"), reason="needs /usr/bin/chromium (CI installs it)"
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def hostile_pair(tmp_path_factory) -> tuple[Path, Path]:
+    """A copy of the sample pair where two test-set KG1 entities have hostile names, and a run for it.
+
+    The run is the session's small run on the sample pair, copied and pointed at the copy: the two
+    pairs have the same entities, triples and split, and names are not a modality of that run.
+    """
+    import json
+
+    from test_app_support import make_trained_run
+
+    from mimea_core.data import load_pair, make_split
+
+    root = tmp_path_factory.mktemp("browser")
+    data = root / "hostile-pair"
+    shutil.copytree(SAMPLE_PAIR, data)
+    pair = load_pair(str(SAMPLE_PAIR))
+    split = make_split(pair, seed_ratio=0.2, seed=0)  # the split of the run
+    renamed = {pair.kg1.entities[int(split.test[0, 0])]: EVIL, pair.kg1.entities[int(split.test[1, 0])]: BOLD}
+    names_file = data / "FB15K" / "FB15K_EntityNames.txt"
+    lines = []
+    for line in names_file.read_text(encoding="utf-8").splitlines():
+        entity = line.split("\t", 1)[0]
+        lines.append(f"{entity}\t{renamed[entity]}" if entity in renamed else line)
+    names_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run = root / "runs" / "hostile-run"
+    shutil.copytree(make_trained_run(tmp_path_factory.getbasetemp() / "mimea-app-runs"), run)
+    meta = json.loads((run / "run.json").read_text())
+    meta["dataset"] = str(data)
+    (run / "run.json").write_text(json.dumps(meta))
+    return data, run
+
+
+@pytest.fixture(scope="module")
+def server(hostile_pair, tmp_path_factory):
+    data, run = hostile_pair
+    app_dir = prepare_app_dir(tmp_path_factory.mktemp("browser-app"), run)
+    port = _free_port()
+    env = dict(os.environ, MIMEA_APP_DIR=str(app_dir), MIMEA_APP_DATA=str(data), PYTHONUNBUFFERED="1")
+    log = open(app_dir / "server.log", "w")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app" / "Home.py"),
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+         "--browser.gatherUsageStats", "false"],
+        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    try:
+        while True:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"streamlit did not start: {(app_dir / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.25)
+        yield url, app_dir
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_review_accept_log_and_inert_names(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    from mimea_core.curation import DecisionStore
+
+    url, app_dir = server
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )  # fmt: skip
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(url, wait_until="domcontentloaded")
+            expect(page.get_by_text("MIMEA workbench").first).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("2,502").first).to_be_visible(timeout=60_000)
+            curator = page.get_by_label("Curator name", exact=True)
+            curator.fill("browser-tester")
+            curator.press("Enter")
+
+            # the review queue
+            page.get_by_role("link", name="Candidates").click()
+            expect(page.get_by_role("button", name="Accept (a)")).to_be_visible(timeout=90_000)
+            expect(page.get_by_text("Why the model suggests it")).to_be_visible(timeout=30_000)
+            page.screenshot(path=str(SCREENSHOTS / "review-queue.png"), full_page=True)
+
+            # hostile names are shown literally
+            page.get_by_text("Filter and order").click()
+            search = page.get_by_label("Search names", exact=True)
+            search.fill("bold")
+            search.press("Enter")
+            expect(page.get_by_text(BOLD, exact=True).first).to_be_visible(timeout=30_000)
+            search.fill("onerror")
+            search.press("Enter")
+            expect(page.get_by_text(EVIL, exact=True).first).to_be_visible(timeout=30_000)
+            assert page.locator('img[src="x"]').count() == 0
+            assert page.locator("strong", has_text="bold").count() == 0
+
+            # accept it with the keyboard shortcut (focus out of the search field first)
+            page.get_by_role("heading", name="Candidates").click()
+            page.keyboard.press("a")
+            expect(page.get_by_text(f"Last recorded: accept: {EVIL}", exact=False)).to_be_visible(
+                timeout=30_000
+            )
+
+            # the decision log shows it
+            page.get_by_role("link", name="Decisions & export").click()
+            expect(page.get_by_text("Decision log")).to_be_visible(timeout=30_000)
+            log = page.locator('[data-testid="stDataFrame"]').first
+            expect(log).to_contain_text("browser-tester", timeout=30_000)
+            expect(log).to_contain_text(EVIL)
+            page.screenshot(path=str(SCREENSHOTS / "decision-log.png"), full_page=True)
+            assert page.locator('img[src="x"]').count() == 0
+        finally:
+            browser.close()
+    assert not dialogs, f"a script ran: {dialogs}"
+    store = DecisionStore(next((app_dir / "decisions").glob("*.sqlite")))
+    log = store.decisions()
+    assert list(log["decision"]) == ["accept"] and list(log["curator"]) == ["browser-tester"]
