@@ -188,6 +188,8 @@ def browser_latency(rounds: int) -> dict:
                 "() => { const m = document.body.innerText.match(/([\\d,]+) undecided\\./);"
                 " return m ? parseInt(m[1].replace(/,/g, '')) : null; }"
             )
+            shortcuts_ready = "() => window.__streamlitShortcutsListener && window.__streamlitShortcutsListener.__mimeaGuarded === true"
+            page.wait_for_function(shortcuts_ready, timeout=30_000)
             accepts = []
             for _ in range(rounds):
                 page.get_by_role("heading", name="Candidates").click()  # focus out of any field

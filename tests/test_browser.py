@@ -24,6 +24,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO_ROOT / "assets" / "screenshots"
 EVIL = "<img src=x onerror=alert(1)>"
 BOLD = "**bold**"
+WAIT = 60_000  # ms; generous: the machine may be busy
 
 pytestmark = [
     pytest.mark.browser,
@@ -125,16 +126,16 @@ def test_review_accept_log_and_inert_names(server):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.goto(url, wait_until="domcontentloaded")
-            expect(page.get_by_text("MIMEA workbench").first).to_be_visible(timeout=60_000)
-            expect(page.get_by_text("2,502").first).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("MIMEA workbench").first).to_be_visible(timeout=WAIT)
+            expect(page.get_by_text("2,502").first).to_be_visible(timeout=WAIT)
             curator = page.get_by_label("Curator name", exact=True)
             curator.fill("browser-tester")
             curator.press("Enter")
 
             # the review queue
             page.get_by_role("link", name="Candidates").click()
-            expect(page.get_by_role("button", name="Accept (a)")).to_be_visible(timeout=90_000)
-            expect(page.get_by_text("Why the model suggests it")).to_be_visible(timeout=30_000)
+            expect(page.get_by_role("button", name="Accept (a)")).to_be_visible(timeout=2 * WAIT)
+            expect(page.get_by_text("Why the model suggests it")).to_be_visible(timeout=WAIT)
             page.screenshot(path=str(SCREENSHOTS / "review-queue.png"), full_page=True)
 
             # hostile names are shown literally
@@ -142,25 +143,29 @@ def test_review_accept_log_and_inert_names(server):
             search = page.get_by_label("Search names", exact=True)
             search.fill("bold")
             search.press("Enter")
-            expect(page.get_by_text(BOLD, exact=True).first).to_be_visible(timeout=30_000)
+            expect(page.get_by_text(BOLD, exact=True).first).to_be_visible(timeout=WAIT)
             search.fill("onerror")
             search.press("Enter")
-            expect(page.get_by_text(EVIL, exact=True).first).to_be_visible(timeout=30_000)
+            expect(page.get_by_text(EVIL, exact=True).first).to_be_visible(timeout=WAIT)
             assert page.locator('img[src="x"]').count() == 0
             assert page.locator("strong", has_text="bold").count() == 0
 
             # accept it with the keyboard shortcut (focus out of the search field first)
             page.get_by_role("heading", name="Candidates").click()
+            page.wait_for_function(  # streamlit-shortcuts' listener, wrapped by our typing guard
+                "() => window.__streamlitShortcutsListener && window.__streamlitShortcutsListener.__mimeaGuarded",
+                timeout=WAIT,
+            )
             page.keyboard.press("a")
             expect(page.get_by_text(f"Last recorded: accept: {EVIL}", exact=False)).to_be_visible(
-                timeout=30_000
+                timeout=WAIT
             )
 
             # the decision log shows it
             page.get_by_role("link", name="Decisions & export").click()
-            expect(page.get_by_text("Decision log")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("Decision log")).to_be_visible(timeout=WAIT)
             log = page.locator('[data-testid="stDataFrame"]').first
-            expect(log).to_contain_text("browser-tester", timeout=30_000)
+            expect(log).to_contain_text("browser-tester", timeout=WAIT)
             expect(log).to_contain_text(EVIL)
             page.screenshot(path=str(SCREENSHOTS / "decision-log.png"), full_page=True)
             assert page.locator('img[src="x"]').count() == 0

@@ -100,27 +100,38 @@ row = queue[(queue["source"] == source) & (queue["target"] == target)].iloc[0]
 # -- decision -----------------------------------------------------------------------------------
 st.divider()
 c1, c2, c3, c4, c5 = st.columns([3, 1, 1, 1, 2])
-note = c1.text_input("Note (optional)", key=f"note_{source}_{target}", placeholder="why, evidence, doubts…")
-pressed = None
-if c2.button("Accept (a)", key="accept", type="primary"):
-    pressed = "accept"
-if c3.button("Reject (r)", key="reject"):
-    pressed = "reject"
-if c4.button("Skip (s)", key="skip"):
-    pressed = "skip"
+note_key = f"note_{source}_{target}"
+c1.text_input("Note (optional)", key=note_key, placeholder="why, evidence, doubts…")
+order = list(zip(filtered["source"].astype(int), filtered["target"].astype(int), strict=True))
+undecided_now = set(
+    zip(filtered.loc[filtered["state"] == "undecided", "source"].astype(int),
+        filtered.loc[filtered["state"] == "undecided", "target"].astype(int), strict=True)
+)  # fmt: skip
+
+
+def decide(decision: str) -> None:
+    """Button callback: runs before the next script run, so one click costs one page run."""
+    try:
+        store.record(source, target, decision, state.curator(), note=st.session_state.get(note_key, ""))
+    except MimeaError as err:
+        st.session_state["decision_error"] = str(err)
+        return
+    start = order.index((source, target)) + 1 if (source, target) in order else 0
+    ring = order[start:] + order[:start]
+    st.session_state[state.REVIEW_PAIR] = next(
+        (p for p in ring if p in undecided_now and p != (source, target)), None
+    )
+    st.session_state["queue_version"] = version + 1
+    st.session_state["last_decision"] = f"{decision}: {row['source_name']} → {row['target_name']}"
+
+
+c2.button("Accept (a)", key="accept", type="primary", on_click=decide, args=("accept",))
+c3.button("Reject (r)", key="reject", on_click=decide, args=("reject",))
+c4.button("Skip (s)", key="skip", on_click=decide, args=("skip",))
 review_shortcuts(accept="a", reject="r", skip="s")
 c5.text(f"state: {row['state']}\nscore {row['score']:.3f}, margin {row['margin']:.3f}")
-if pressed:
-    try:
-        store.record(source, target, pressed, state.curator(), note=note)
-    except MimeaError as err:
-        st.error(md(err))
-    else:
-        following = next_undecided(filtered, after=(source, target))
-        st.session_state[state.REVIEW_PAIR] = following if following != (source, target) else None
-        st.session_state["queue_version"] = version + 1
-        st.session_state["last_decision"] = f"{pressed}: {row['source_name']} → {row['target_name']}"
-        st.rerun()
+if "decision_error" in st.session_state:
+    st.error(md(st.session_state.pop("decision_error")))
 
 # -- side by side -------------------------------------------------------------------------------
 left, right = st.columns(2)
