@@ -108,3 +108,20 @@ def test_corrupt_result_file_is_a_clear_error(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(MimeaError, match="main.json"):
         load_records(bad)
+
+
+def test_merge_adds_other_machines_records_once(tmp_path, capsys):
+    out = tmp_path / "results"
+    out.mkdir()
+    mine = [dict(_metrics(0.4, 0.2), variant="full", grid_key="FB15K-DB15K|0.2|full|0")]
+    other = [
+        dict(_metrics(0.9, 0.2), variant="full", grid_key="FB15K-DB15K|0.2|full|0"),  # same cell: first stands
+        dict(_metrics(0.7, 0.8), variant="full", grid_key="FB15K-DB15K|0.8|full|0", device="cuda"),
+    ]
+    (out / "main.json").write_text(json.dumps({"grid": "main", "records": mine}))
+    (tmp_path / "gpu.json").write_text(json.dumps({"grid": "main", "records": other}))
+    assert main(["bench", "--report-only", "--out", str(out), "--merge", str(tmp_path / "gpu.json")]) == 0
+    assert "merged 1 new record(s)" in capsys.readouterr().out
+    records = load_records(out / "main.json")
+    assert [(r["seed_ratio"], r["standard"]["hits@1"]) for r in records] == [(0.2, 0.4), (0.8, 0.7)]
+    assert "| cuda |" in (out / "main.md").read_text()

@@ -6,16 +6,20 @@ results intact and a rerun resumes with the cells still missing.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import platform
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from mimea_core.benchmark.report import write_markdown
 from mimea_core.errors import MimeaError
 from mimea_core.fileio import atomic_write_text
 
@@ -35,6 +39,32 @@ def load_records(path: Path) -> list[dict[str, Any]]:
 def save_records(path: Path, grid_name: str, records: list[dict[str, Any]]) -> None:
     payload = {"grid": grid_name, "records": records}
     atomic_write_text(path, json.dumps(payload, indent=1, sort_keys=False) + "\n")
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``<path>.lock`` (several benchmark processes may share a grid)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def merge_records(path: Path, grid_name: str, new: list[dict[str, Any]]) -> int:
+    """Add ``new`` records to the result file under a lock; a record whose ``grid_key`` is
+    already there replaces nothing (the first result of a cell stands). Rewrites the table.
+    Returns how many records were added."""
+    with locked(path):
+        records = load_records(path)
+        known = {r.get("grid_key") for r in records}
+        added = [r for r in new if r.get("grid_key") not in known]
+        records.extend(added)
+        save_records(path, grid_name, records)
+        write_markdown(path.with_suffix(".md"), grid_name, records)
+    return len(added)
 
 
 def _version(package: str) -> str | None:

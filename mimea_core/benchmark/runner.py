@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mimea_core.benchmark.grid import BenchCell, GridSpec
-from mimea_core.benchmark.records import environment_stamp, load_records, save_records
+from mimea_core.benchmark.records import environment_stamp, load_records, locked, merge_records
 from mimea_core.benchmark.report import write_markdown
 from mimea_core.errors import MimeaError
 
@@ -106,18 +106,19 @@ def run_grid(
     """
     name = result_name or grid.name
     json_path = options.out_dir / f"{name}.json"
-    records = load_records(json_path)
-    done = {r.get("grid_key") for r in records}
+    done = {r.get("grid_key") for r in load_records(json_path)}
     cells = grid.cells()
     todo = [c for c in cells if c.key not in done]
     log(f"grid {name}: {len(cells)} cells, {len(cells) - len(todo)} already done, {len(todo)} to run")
     for i, cell in enumerate(todo, 1):
+        with locked(json_path):
+            if cell.key in {r.get("grid_key") for r in load_records(json_path)}:
+                log(f"[{i}/{len(todo)}] {cell.key}: done meanwhile by another process")
+                continue
         log(f"[{i}/{len(todo)}] {cell.key}")
         record = run_cell(cell, options, log)
-        records.append(record)
-        save_records(json_path, name, records)
-        write_markdown(json_path.with_suffix(".md"), name, records)
+        merge_records(json_path, name, [record])
         std = record.get("standard", {})
         log(f"  standard H@1 {std.get('hits@1', float('nan')):.3f}  MRR {std.get('mrr', float('nan')):.3f}")
-    write_markdown(json_path.with_suffix(".md"), name, records)
+    write_markdown(json_path.with_suffix(".md"), name, load_records(json_path))
     return json_path

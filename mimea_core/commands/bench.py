@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from mimea_core.benchmark.grid import GRIDS, SEED_RATIOS
-from mimea_core.benchmark.records import load_records
+from mimea_core.benchmark.records import load_records, merge_records
 from mimea_core.benchmark.report import write_markdown, write_plot
 from mimea_core.benchmark.runner import BenchOptions, run_grid
 from mimea_core.errors import ConfigError
@@ -85,6 +85,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--report-only", action="store_true", help="only rewrite the table and plot from the JSON"
     )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        default=[],
+        metavar="JSON",
+        help="add the records of other result files (e.g. run on another machine) to this grid's file",
+    )
     parser.add_argument("--train-flag", action="append", default=[], metavar="FLAG",
                         help="extra flag passed to every `train` (repeat; e.g. --train-flag=--epochs=5)")  # fmt: skip
 
@@ -111,6 +119,9 @@ def run(args: argparse.Namespace) -> int:
             repo=Path.cwd(),
         )
         json_path = run_grid(grid, options, result_name=result_name)
+    for other in args.merge:
+        added = merge_records(json_path, result_name, load_records(other))
+        print(f"merged {added} new record(s) from {other}")
     records = load_records(json_path)
     write_markdown(json_path.with_suffix(".md"), result_name, records)
     if records:
