@@ -196,7 +196,12 @@ def browser_latency(rounds: int) -> dict:
                 before = page.evaluate(undecided_js)
                 t = time.perf_counter()
                 page.keyboard.press("a")
-                page.wait_for_function(f"() => ({undecided_js})() === {before - 1}", timeout=30_000)
+                try:
+                    page.wait_for_function(f"() => ({undecided_js})() === {before - 1}", timeout=30_000)
+                except Exception:
+                    page.screenshot(path=str(Path(os.environ["MIMEA_APP_DIR"]) / "accept-timeout.png"))
+                    print(f"undecided before {before}, now {page.evaluate(undecided_js)}", flush=True)
+                    raise
                 accepts.append(time.perf_counter() - t)
                 expect(page.get_by_role("button", name="Accept (a)")).to_be_visible(timeout=30_000)
             browser.close()

@@ -1,7 +1,8 @@
 """One real-browser test: Playwright drives Debian's chromium against `streamlit run` on 127.0.0.1.
 
-Main flow: open the app, go to the review queue, accept a pair with the keyboard shortcut, see it in
-the decision log, take screenshots (assets/screenshots/). On a copy of the sample pair whose names
+Main flow: open the app, go to the review queue (leave it and come back), type a note (its "a"s
+must not press Accept), accept the pair with the keyboard shortcut, see it in the decision log,
+take screenshots (assets/screenshots/). On a copy of the sample pair whose names
 include ``<img src=x onerror=alert(1)>`` and ``**bold**``, both must show literally: no image
 element, no alert dialog, no bold text.
 """
@@ -137,6 +138,11 @@ def test_review_accept_log_and_inert_names(server):
             expect(page.get_by_role("button", name="Accept (a)")).to_be_visible(timeout=2 * WAIT)
             expect(page.get_by_text("Why the model suggests it")).to_be_visible(timeout=WAIT)
             page.screenshot(path=str(SCREENSHOTS / "review-queue.png"), full_page=True)
+            # leave and come back: the shortcuts must survive a page change
+            page.get_by_role("link", name="Train").click()
+            expect(page.get_by_text("Train a new model")).to_be_visible(timeout=WAIT)
+            page.get_by_role("link", name="Candidates").click()
+            expect(page.get_by_role("button", name="Accept (a)")).to_be_visible(timeout=WAIT)
 
             # hostile names are shown literally
             page.get_by_text("Filter and order").click()
@@ -150,12 +156,17 @@ def test_review_accept_log_and_inert_names(server):
             assert page.locator('img[src="x"]').count() == 0
             assert page.locator("strong", has_text="bold").count() == 0
 
-            # accept it with the keyboard shortcut (focus out of the search field first)
-            page.get_by_role("heading", name="Candidates").click()
-            page.wait_for_function(  # streamlit-shortcuts' listener, wrapped by our typing guard
+            # typing "a" in the note must not press Accept; then accept with the shortcut
+            page.wait_for_function(  # our shortcut listener is installed
                 "() => window.__streamlitShortcutsListener && window.__streamlitShortcutsListener.__mimeaGuarded",
                 timeout=WAIT,
             )
+            note = page.get_by_label("Note (optional)", exact=True)
+            note.press_sequentially("a real match")
+            note.press("Enter")
+            expect(note).to_have_value("a real match", timeout=WAIT)
+            assert page.get_by_text("Last recorded:").count() == 0
+            page.get_by_role("heading", name="Candidates").click()  # focus out of the field
             page.keyboard.press("a")
             expect(page.get_by_text(f"Last recorded: accept: {EVIL}", exact=False)).to_be_visible(
                 timeout=WAIT
@@ -175,3 +186,4 @@ def test_review_accept_log_and_inert_names(server):
     store = DecisionStore(next((app_dir / "decisions").glob("*.sqlite")))
     log = store.decisions()
     assert list(log["decision"]) == ["accept"] and list(log["curator"]) == ["browser-tester"]
+    assert list(log["note"]) == ["a real match"]
