@@ -16,7 +16,6 @@ import hashlib
 import os
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -335,6 +334,16 @@ def whatif(
     return weights, ranking
 
 
-def timed(label: str, start: float) -> None:
-    """Record how long a step took in the session (read by the latency benchmark)."""
-    st.session_state.setdefault("_timings", {})[label] = time.perf_counter() - start
+@st.cache_data(show_spinner="Solving the transport problem…", max_entries=32)
+def transport(
+    run_dir: str, choice: DataChoice, sources: tuple[int, ...], targets: tuple[int, ...], reg: float, space: str,
+    gold: tuple[tuple[int, int], ...], accepted: tuple[tuple[int, int], ...],
+):  # fmt: skip
+    """The OT plan of a block (cached: a page change redraws it without solving again)."""
+    from mimea_core.explain import transport_block
+
+    return transport_block(
+        embeddings(run_dir, choice), np.asarray(sources, dtype=np.int64), np.asarray(targets, dtype=np.int64),
+        gold=np.asarray(gold, dtype=np.int64).reshape(-1, 2), accepted=np.asarray(accepted, dtype=np.int64).reshape(-1, 2),
+        reg=reg, space=space,
+    )  # fmt: skip

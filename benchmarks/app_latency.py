@@ -182,30 +182,39 @@ def browser_latency(rounds: int) -> dict:
             for name in PAGES:
                 first[name] = round(visit(name), 3)
                 print(f"browser first visit {name}: {first[name]} s", flush=True)
-            switches = [visit(name) for _ in range(rounds) for name in PAGES]
+            by_page: dict[str, list[float]] = {name: [] for name in PAGES}
+            for _ in range(rounds):
+                for name in PAGES:
+                    by_page[name].append(visit(name))
             visit("candidates")
             undecided_js = (
                 "() => { const m = document.body.innerText.match(/([\\d,]+) undecided\\./);"
                 " return m ? parseInt(m[1].replace(/,/g, '')) : null; }"
             )
+            idle_js = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
             shortcuts_ready = "() => window.__streamlitShortcutsListener && window.__streamlitShortcutsListener.__mimeaGuarded === true"
             page.wait_for_function(shortcuts_ready, timeout=30_000)
-            accepts = []
-            for _ in range(rounds):
+            shown, done = [], []
+            for _ in range(2 * rounds):
                 page.get_by_role("heading", name="Candidates").click()  # focus out of any field
+                page.wait_for_function(idle_js, timeout=60_000)
+                time.sleep(0.5)  # a curator reads the pair before deciding
                 before = page.evaluate(undecided_js)
                 t = time.perf_counter()
                 page.keyboard.press("a")
-                try:
-                    page.wait_for_function(f"() => ({undecided_js})() === {before - 1}", timeout=30_000)
-                except Exception:
-                    page.screenshot(path=str(Path(os.environ["MIMEA_APP_DIR"]) / "accept-timeout.png"))
-                    print(f"undecided before {before}, now {page.evaluate(undecided_js)}", flush=True)
-                    raise
-                accepts.append(time.perf_counter() - t)
-                expect(page.get_by_role("button", name="Accept (a)")).to_be_visible(timeout=30_000)
+                page.wait_for_function(f"() => ({undecided_js})() === {before - 1}", timeout=30_000)
+                shown.append(time.perf_counter() - t)
+                page.wait_for_function(idle_js, timeout=60_000)
+                done.append(time.perf_counter() - t)
             browser.close()
-        return {"first_visit_s": first, "page_change": summary(switches), "accept_key": summary(accepts)}
+        switches = [v for values in by_page.values() for v in values]
+        return {
+            "first_visit_s": first,
+            "page_change": summary(switches),
+            "page_change_by_page": {k: summary(v) for k, v in by_page.items()},
+            "accept_key_decision_shown": summary(shown),
+            "accept_key_page_done": summary(done),
+        }
     finally:
         proc.terminate()
         proc.wait(15)
@@ -246,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
         },
         "targets": {"page_change_s": 1.0, "accept_reject_s": 0.2},
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     record["apptest"] = apptest_latency(args.rounds)
     print(f"AppTest: {json.dumps(record['apptest'])}", flush=True)
@@ -269,11 +279,16 @@ def main(argv: list[str] | None = None) -> int:
         br = record["browser"]
         lines += [
             f"| page change, real browser (click → page text visible), n={br['page_change']['n']} | {br['page_change']['median_s']:.3f} s | {br['page_change']['max_s']:.3f} s | < 1 s |",
-            f"| accept via key 'a', real browser (→ 'Last recorded' shown), n={br['accept_key']['n']} | {br['accept_key']['median_s'] * 1000:.0f} ms | {br['accept_key']['max_s'] * 1000:.0f} ms | < 200 ms |",
+            f"| accept via key 'a', real browser, until the queue shows it decided, n={br['accept_key_decision_shown']['n']} | {br['accept_key_decision_shown']['median_s'] * 1000:.0f} ms | {br['accept_key_decision_shown']['max_s'] * 1000:.0f} ms | < 200 ms |",
+            f"| accept via key 'a', real browser, until the page has finished updating, n={br['accept_key_page_done']['n']} | {br['accept_key_page_done']['median_s'] * 1000:.0f} ms | {br['accept_key_page_done']['max_s'] * 1000:.0f} ms | |",
         ]  # fmt: skip
     lines += ["", "First load (s, AppTest): " + ", ".join(f"{k} {v}" for k, v in at["first_load_s"].items())]
     lines += ["", "Per page (AppTest median s): " + ", ".join(
         f"{k} {v['median_s']}" for k, v in at["page_change_by_page"].items())]  # fmt: skip
+    if "browser" in record:
+        lines += ["", "Per page (browser median s): " + ", ".join(
+            f"{k} {v['median_s']}" for k, v in record["browser"]["page_change_by_page"].items())]  # fmt: skip
+    lines += ["", f"Load average at the start: {record['load_average']} (the machine's 2 cores are shared)."]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(record, indent=2) + "\n")
     (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")

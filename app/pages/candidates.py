@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import streamlit as st
 
@@ -22,7 +20,6 @@ from mimea_core.explain import (
     review_queue,
 )
 
-t0 = time.perf_counter()
 st.title("Candidates")
 pair = state.current_pair()
 if pair is None:
@@ -167,4 +164,3 @@ c2.dataframe(
                   "score": others["score"].round(3)}),
     hide_index=True, key="others",
 )  # fmt: skip
-state.timed("candidates page", t0)

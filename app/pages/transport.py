@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from app import charts, state
-from mimea_core.explain import block_targets, filter_queue, order_queue, review_queue, transport_block
+from mimea_core.explain import block_targets, filter_queue, order_queue, review_queue
 
 st.title("Transport plan")
 pair = state.current_pair()
@@ -39,9 +39,10 @@ if len(sources) == 0:
     st.info("No KG1 entity matches; type part of a name, or choose another block.")
     st.stop()
 targets = block_targets(cands, sources, pair.links, max_targets=int(size * 1.5))
-block = transport_block(
-    emb, sources, targets, gold=pair.links, accepted=store.accepted_pairs(), reg=float(reg), space=space
-)
+block = state.transport(
+    run_key, choice, tuple(sources.tolist()), tuple(targets.tolist()), float(reg), space,
+    tuple(map(tuple, pair.links.tolist())), tuple(map(tuple, store.accepted_pairs().tolist())),
+)  # fmt: skip
 st.caption(f"{len(sources)} KG1 entities × {len(targets)} KG2 candidates (their gold targets first, then "
            "their top-ranked candidates). Each row is a distribution over the columns; × gold, ○ accepted.")  # fmt: skip
 st.plotly_chart(charts.transport_heatmap(block, pair.kg1.names, pair.kg2.names), key="ot_heatmap")
