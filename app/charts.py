@@ -84,14 +84,17 @@ def whatif_weights_bar(frame: pd.DataFrame) -> go.Figure:
 
 
 def transport_heatmap(block: TransportBlock, names1: list[str], names2: list[str]) -> go.Figure:
-    """Heatmap of the plan (rows: KG1 entities, columns: KG2), gold (×) and accepted (○) marked."""
-    rows = [inert(names1[i]) for i in block.sources]
-    cols = [inert(names2[j]) for j in block.targets]
-    hover = np.array([[f"{r} → {c}" for c in cols] for r in rows], dtype=object)
+    """Heatmap of the plan (rows: KG1 entities, columns: KG2), gold (×) and accepted (○) marked.
+
+    The axes are categorical with one label per entity (``name #id``, unique even when names repeat),
+    so hover shows both names without a per-cell text matrix (a much smaller figure to send).
+    """
+    rows = [f"{inert(names1[i])} #{i}" for i in block.sources]
+    cols = [f"{inert(names2[j])} #{j}" for j in block.targets]
     fig = go.Figure(
         go.Heatmap(
-            z=block.plan, x=list(range(len(cols))), y=list(range(len(rows))), colorscale="Blues",
-            text=hover, hovertemplate="%{text}<br>mass %{z:.3f}<extra></extra>", colorbar={"title": "mass"},
+            z=block.plan, x=cols, y=rows, colorscale="Blues", colorbar={"title": "mass"},
+            hovertemplate="%{y} → %{x}<br>mass %{z:.3f}<extra></extra>",
         )
     )  # fmt: skip
     marks = (("gold", block.gold, "x", "#d62728"), ("accepted", block.accepted, "circle-open", "#2ca02c"))
@@ -99,14 +102,14 @@ def transport_heatmap(block: TransportBlock, names1: list[str], names2: list[str
         if len(pos):
             fig.add_trace(
                 go.Scatter(
-                    x=pos[:, 1], y=pos[:, 0], mode="markers", name=label,
+                    x=[cols[j] for j in pos[:, 1]], y=[rows[i] for i in pos[:, 0]], mode="markers", name=label,
                     marker={"symbol": symbol, "size": 9, "color": colour, "line": {"width": 2, "color": colour}},
-                    text=[f"{label}: {rows[i]} → {cols[j]}" for i, j in pos], hoverinfo="text",
+                    hovertemplate=label + ": %{y} → %{x}<extra></extra>",
                 )
             )  # fmt: skip
     fig.update_layout(
-        xaxis={"title": "KG2 entities", "showticklabels": False},
-        yaxis={"title": "KG1 entities", "showticklabels": False, "autorange": "reversed"},
+        xaxis={"title": "KG2 entities", "showticklabels": False, "type": "category"},
+        yaxis={"title": "KG1 entities", "showticklabels": False, "autorange": "reversed", "type": "category"},
         legend={"orientation": "h"},
     )
     return _layout(fig, "Transport plan (row-normalised)", height=620)
