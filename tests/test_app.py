@@ -242,3 +242,54 @@ def test_decisions_page_log_undo_conflicts_and_exports(app_dir, captured_media, 
     assert not at.exception
     assert len(store.accepted_pairs()) == 2  # one of tester's, and the ghost's
     assert len(store.decisions()) == 6  # undo appended a row
+
+
+def _wait(job, seconds: float = 120) -> None:
+    job.wait(seconds)
+    assert not job.running, "the training job did not finish in time"
+
+
+def test_first_start_without_a_run_trains_the_default_model(tmp_path, monkeypatch):
+    """No run at all: opening a page starts the quick default training in the background."""
+    monkeypatch.setenv("MIMEA_APP_DIR", str(tmp_path / "empty-app"))
+    state.job_registry.clear()
+    try:
+        at = open_app("candidates")
+        assert any("default model" in i.value for i in at.info)
+        job = state.training_job(load_pair(str(SAMPLE_PAIR)))
+        assert job is not None and job.running
+        job.cancel()  # keep the test short: the best model so far is saved
+        _wait(job)
+        assert job.snapshot().status == "cancelled" and job.snapshot().run_dir
+        at.run()
+        assert not at.exception
+        assert at.button(key="accept")  # the review queue is there now
+    finally:
+        state.job_registry.clear()
+
+
+def test_retrain_with_accepted_pairs_shows_the_metric_change(app_dir):  # noqa: F811
+    at = open_app("candidates")
+    for _ in range(2):
+        at.button(key="accept").click().run()
+    at.switch_page("pages/decisions.py").run()
+    state.job_registry.clear()
+    try:
+        at.button(key="retrain").click().run()
+        assert not at.exception
+        job = state.training_job(load_pair(str(SAMPLE_PAIR)))
+        assert job is not None
+        _wait(job)
+        assert job.snapshot().status == "done", job.snapshot().error
+        at.run()
+        assert not at.exception
+        change = at.dataframe[-1].value
+        assert list(change.columns) == ["protocol", "metric", "before", "after", "change"]
+        assert np.allclose(change["after"] - change["before"], change["change"], atol=1e-3)
+        assert any("not touched by accepted pairs" in t for t in texts(at))
+        from mimea_core.runs import load_run
+
+        retrained = load_run(job.snapshot().run_dir)
+        assert len(retrained.extra_seeds) == 2
+    finally:
+        state.job_registry.clear()
