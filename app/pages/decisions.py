@@ -50,7 +50,7 @@ shown = log[log["curator"] == me] if only_mine and me else log
 st.dataframe(
     with_names(shown.iloc[::-1])[["id", "created_at", "curator", "decision", "source_name", "target_name", "note", "undoes"]],
     hide_index=True, height=300, key="decision_log",
-    column_config={"created_at": st.column_config.DatetimeColumn("when", format="YYYY-MM-DD HH:mm:ss")},
+    column_config={"created_at": st.column_config.DatetimeColumn("when (UTC)", format="YYYY-MM-DD HH:mm:ss")},
 )  # fmt: skip
 
 # -- undo ---------------------------------------------------------------------------------------
