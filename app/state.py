@@ -122,10 +122,13 @@ def _store(path: str, dataset: str) -> DecisionStore:
     return DecisionStore(path, dataset=dataset)
 
 
+def store_path(pair: MMKGPair) -> Path:
+    """The decision store file of a dataset (one per dataset, under the app directory)."""
+    return app_dir() / "decisions" / f"{_slug(pair.name)}-{dataset_key(pair)}.sqlite"
+
+
 def decision_store(pair: MMKGPair) -> DecisionStore:
-    key = dataset_key(pair)
-    path = app_dir() / "decisions" / f"{_slug(pair.name)}-{key}.sqlite"
-    return _store(str(path), f"{pair.name}:{pair.kg1.num_entities}:{pair.kg2.num_entities}")
+    return _store(str(store_path(pair)), f"{pair.name}:{pair.kg1.num_entities}:{pair.kg2.num_entities}")
 
 
 def curator() -> str:

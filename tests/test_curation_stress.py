@@ -2,7 +2,7 @@
 
 Every decision whose ``record`` returned (each worker appends the returned id to its own log after
 the call returns) must be in the store afterwards, the file must pass ``PRAGMA integrity_check``,
-and the store must open again. Run with ``-s`` to see the figures.
+the store must open again, and the app must open it. Run with ``-s`` to see the figures.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import signal
 import sqlite3
 import time
 from pathlib import Path
+
+import pytest
+from test_app_support import HOME, SAMPLE_PAIR, app_dir, trained_run  # noqa: F401
 
 from mimea_core.curation import DecisionStore
 
@@ -34,7 +37,10 @@ def _worker(db: str, log: str, worker: int) -> None:
                 Path(log + ".ready").touch()
 
 
-def test_concurrent_writers_survive_a_sigkill(tmp_path):
+@pytest.fixture(scope="module")
+def stressed(tmp_path_factory) -> tuple[Path, dict[int, tuple], dict]:
+    """Run the stress once: (database, {returned id: (source, target, decision, curator)}, figures)."""
+    tmp_path = tmp_path_factory.mktemp("stress")
     db = str(tmp_path / "decisions.sqlite")
     DecisionStore(db)  # create the schema once, as the app does on start
     ctx = mp.get_context("fork")
@@ -49,16 +55,22 @@ def test_concurrent_writers_survive_a_sigkill(tmp_path):
     os.kill(procs[VICTIM].pid, signal.SIGKILL)
     for proc in procs:
         proc.join(timeout=120)
-    elapsed = time.perf_counter() - start
-    assert procs[VICTIM].exitcode == -signal.SIGKILL
-    assert all(p.exitcode == 0 for i, p in enumerate(procs) if i != VICTIM)
-
+    figures = {
+        "elapsed_s": time.perf_counter() - start,
+        "exitcodes": [p.exitcode for p in procs],
+    }
     returned: dict[int, tuple] = {}
     for w, log in enumerate(logs):
         for line in Path(log).read_text().splitlines():
             row_id, source, target, decision = line.split("\t")
             returned[int(row_id)] = (int(source), int(target), decision, f"curator{w}")
+    return Path(db), returned, figures
 
+
+def test_concurrent_writers_survive_a_sigkill(stressed):
+    db, returned, figures = stressed
+    assert figures["exitcodes"][VICTIM] == -signal.SIGKILL
+    assert all(code == 0 for i, code in enumerate(figures["exitcodes"]) if i != VICTIM)
     store = DecisionStore(db)  # the store opens again after the kill
     assert store.integrity_check() == "ok"
     with sqlite3.connect(db) as conn:
@@ -70,10 +82,30 @@ def test_concurrent_writers_survive_a_sigkill(tmp_path):
     print(
         f"\nstress: {WORKERS} writers x {PER_WORKER}, worker {VICTIM} SIGKILLed after {victim_done} returned "
         f"records; returned={len(returned)} stored={len(stored)} lost={len(lost)} "
-        f"integrity_check=ok elapsed={elapsed:.1f}s"
+        f"integrity_check=ok elapsed={figures['elapsed_s']:.1f}s"
     )
     assert not lost
     assert len(returned) >= (WORKERS - 1) * PER_WORKER + PER_WORKER // 5
     # the store works after the kill: a new decision goes in and the state folds
     store.record(0, 0, "accept", "after-crash")
     assert len(store.current_state()) == len({(s, t) for s, t, _, _ in stored.values()} | {(0, 0)})
+
+
+def test_the_app_opens_the_stressed_store(stressed, app_dir):  # noqa: F811
+    from streamlit.testing.v1 import AppTest
+
+    from app import state
+    from mimea_core.data import load_pair
+
+    db, returned, _ = stressed
+    target = state.store_path(load_pair(str(SAMPLE_PAIR)))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(db) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)  # a consistent copy, WAL included
+    at = AppTest.from_file(str(HOME), default_timeout=120)
+    at.session_state[state.CURATOR] = "tester"
+    at.run()
+    at.switch_page("pages/decisions.py").run()
+    assert not at.exception
+    recorded = {m.label: m.value for m in at.metric}["Decisions recorded"]
+    assert int(recorded.replace(",", "")) >= len(returned)
