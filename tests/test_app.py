@@ -142,6 +142,10 @@ def test_review_flow_records_decisions_and_advances(app_dir):  # noqa: F811
     # the decided pairs leave the (default: undecided) queue
     shown = at.dataframe[0].value
     assert "accept" not in set(shown["state"])
+    # every candidate of each source, not only the top one
+    at.toggle(key="q_all_ranks").set_value(True).run()
+    assert not at.exception
+    assert set(at.dataframe[0].value["rank"]) > {1}
 
 
 def test_review_needs_a_curator_name(app_dir):  # noqa: F811

@@ -32,7 +32,8 @@ run_key = str(run.run_dir)
 cands = state.candidates(run_key, choice)
 emb = state.embeddings(run_key, choice)
 store = state.decision_store(pair)
-queue = review_queue(cands, store.current_state(), pair)
+all_ranks = st.session_state.get("q_all_ranks", False)
+queue = review_queue(cands, store.current_state(), pair, top1_only=not all_ranks)
 
 # -- filters ------------------------------------------------------------------------------------
 with st.expander("Filter and order", expanded=False):
@@ -46,6 +47,7 @@ with st.expander("Filter and order", expanded=False):
     min_score = c2.slider("Minimum score", min(lo, 0.0), max(hi, 1.0), min(lo, 0.0), key="q_min_score")
     max_margin = c2.slider("Maximum margin", 0.0, max(float(queue["margin"].max() if len(queue) else 1), 1.0),
                            max(float(queue["margin"].max() if len(queue) else 1), 1.0), key="q_max_margin")  # fmt: skip
+    c3.toggle("Every candidate of each source (not only its top one)", key="q_all_ranks")
     states = c3.multiselect(
         "Decision state",
         ["undecided", "accept", "reject", "skip", "conflict"],
@@ -70,7 +72,8 @@ if current is not None and tuple(current) not in pairs_shown:  # the filters mov
 version = st.session_state.setdefault("queue_version", 0)
 shown = filtered.head(300)
 table = st.dataframe(
-    shown[["source_name", "target_name", "score", "margin", "mutual_nn", "one_to_one", "uncertainty", "state"]],
+    shown[["source_name", "target_name", *(["rank"] if all_ranks else []), "score", "margin", "mutual_nn",
+           "one_to_one", "uncertainty", "state"]],
     column_config={
         "source_name": st.column_config.TextColumn(pair.kg1.name[:30] or "KG1"),
         "target_name": st.column_config.TextColumn(pair.kg2.name[:30] or "KG2"),
