@@ -109,6 +109,12 @@ def server(hostile_pair, tmp_path_factory):
         log.close()
 
 
+def settle(page) -> None:
+    """Wait until the app's script run is over (Streamlit's status widget is gone)."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=WAIT)
+    page.wait_for_timeout(300)
+
+
 def test_review_accept_log_and_inert_names(server):
     from playwright.sync_api import expect, sync_playwright
 
@@ -135,14 +141,14 @@ def test_review_accept_log_and_inert_names(server):
 
             # the review queue
             page.get_by_role("link", name="Candidates").click()
-            expect(page.get_by_role("button", name="Accept (a)")).to_be_visible(timeout=2 * WAIT)
-            expect(page.get_by_text("Why the model suggests it")).to_be_visible(timeout=WAIT)
+            expect(page.get_by_role("button", name="Accept (a)").first).to_be_visible(timeout=2 * WAIT)
+            expect(page.get_by_text("Why the model suggests it").first).to_be_visible(timeout=WAIT)
             page.screenshot(path=str(SCREENSHOTS / "review-queue.png"), full_page=True)
             # leave and come back: the shortcuts must survive a page change
             page.get_by_role("link", name="Train").click()
-            expect(page.get_by_text("Train a new model")).to_be_visible(timeout=WAIT)
+            expect(page.get_by_text("Train a new model").first).to_be_visible(timeout=WAIT)
             page.get_by_role("link", name="Candidates").click()
-            expect(page.get_by_role("button", name="Accept (a)")).to_be_visible(timeout=WAIT)
+            expect(page.get_by_role("button", name="Accept (a)").first).to_be_visible(timeout=WAIT)
 
             # hostile names are shown literally
             page.get_by_text("Filter and order").click()
@@ -161,6 +167,7 @@ def test_review_accept_log_and_inert_names(server):
                 "() => window.__streamlitShortcutsListener && window.__streamlitShortcutsListener.__mimeaGuarded",
                 timeout=WAIT,
             )
+            settle(page)  # stale elements of the previous pair are gone once the page has finished
             note = page.get_by_label("Note (optional)", exact=True)
             note.press_sequentially("a real match")
             note.press("Enter")
@@ -174,7 +181,7 @@ def test_review_accept_log_and_inert_names(server):
 
             # the decision log shows it
             page.get_by_role("link", name="Decisions & export").click()
-            expect(page.get_by_text("Decision log")).to_be_visible(timeout=WAIT)
+            expect(page.get_by_text("Decision log").first).to_be_visible(timeout=WAIT)
             log = page.locator('[data-testid="stDataFrame"]').first
             expect(log).to_contain_text("browser-tester", timeout=WAIT)
             expect(log).to_contain_text(EVIL)
