@@ -155,10 +155,10 @@ def test_review_accept_log_and_inert_names(server):
             search = page.get_by_label("Search names", exact=True)
             search.fill("bold")
             search.press("Enter")
-            expect(page.get_by_text(BOLD, exact=True).first).to_be_visible(timeout=WAIT)
+            expect(page.get_by_test_id("stText").filter(has_text=BOLD).first).to_be_visible(timeout=WAIT)
             search.fill("onerror")
             search.press("Enter")
-            expect(page.get_by_text(EVIL, exact=True).first).to_be_visible(timeout=WAIT)
+            expect(page.get_by_test_id("stText").filter(has_text=EVIL).first).to_be_visible(timeout=WAIT)
             assert page.locator('img[src="x"]').count() == 0
             assert page.locator("strong", has_text="bold").count() == 0
 
@@ -175,7 +175,7 @@ def test_review_accept_log_and_inert_names(server):
             assert page.get_by_text("Last recorded:").count() == 0
             page.get_by_role("heading", name="Candidates").click()  # focus out of the field
             page.keyboard.press("a")
-            expect(page.get_by_text(f"Last recorded: accept: {EVIL}", exact=False)).to_be_visible(
+            expect(page.get_by_text(f"Last recorded: accept: {EVIL}", exact=False).first).to_be_visible(
                 timeout=WAIT
             )
 
