@@ -62,10 +62,13 @@ class ModalFusion(nn.Module):
         if self.kind == "uniform":
             w = normalise_weights(torch.ones_like(pres), pres)
         else:
-            a, _ = self.attn(u, u, u, key_padding_mask=~present, need_weights=False)
+            # an entity with no modality at all attends over every token (its weights are zeroed
+            # below); masking all keys would give NaNs
+            keys = present | ~present.any(dim=1, keepdim=True)
+            a, _ = self.attn(u, u, u, key_padding_mask=~keys, need_weights=False)
             h = self.norm(u + a)
             if self.kind == "attention":
-                s = self.score(h).squeeze(-1).masked_fill(~present, float("-inf"))
+                s = self.score(h).squeeze(-1).masked_fill(~keys, float("-inf"))
                 w = torch.softmax(s, dim=-1)
             else:
                 params = torch.einsum("bmd,mdk->bmk", h, self.head_w) + self.head_b
