@@ -209,3 +209,15 @@ def test_docstring_examples_hold(module_name):
     module = importlib.import_module(module_name)
     result = doctest.testmod(module, extraglobs={"np": np, "torch": torch})
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.timeout(120)
+def test_one_to_one_terminates_on_degenerate_scores():
+    """A collapsed model gives ties everywhere; decoding must still return a full matching quickly
+    (the earlier round-based greedy matched one row per round here: O(n^3))."""
+    n = 3100  # above the Hungarian limit: the sparse Sinkhorn + greedy completion path
+    pairs = one_to_one_matching(np.zeros((n, n), dtype=np.float32))
+    assert len(pairs) == n
+    assert len(set(pairs[:, 0].tolist())) == n and len(set(pairs[:, 1].tolist())) == n
+    rounds = _greedy_rounds(torch.zeros(1200, 1000))
+    assert len(rounds) == 1000 and len(set(rounds[:, 1].tolist())) == 1000

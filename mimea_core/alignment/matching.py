@@ -199,24 +199,46 @@ def _complete_greedily(S: torch.Tensor, pairs: np.ndarray) -> np.ndarray:
     return out[np.argsort(out[:, 0], kind="stable")]
 
 
-def _greedy_rounds(scores: torch.Tensor) -> np.ndarray:
-    """Dense greedy decoding in rounds: every free row proposes its best free column; proposals are
-    taken in decreasing score and a column goes to the first row asking for it. ``scores`` is
-    overwritten (taken columns are set to -inf)."""
+def _greedy_rounds(scores: torch.Tensor, k: int = 64, min_progress: float = 0.01) -> np.ndarray:
+    """Greedy decoding in rounds over each free row's ``k`` best free columns.
+
+    A round gathers every free row's top-``k`` free columns, sorts those edges by decreasing score
+    and takes an edge when both ends are still free. Rows whose ``k`` columns were all taken try
+    again in the next round. Degenerate scores (many rows preferring the same columns, e.g. a
+    collapsed model with ties everywhere) make rounds match few rows; once a round matches fewer
+    than ``min_progress`` of the free rows, the rest are paired in order of their best scores, so
+    the work stays O(rounds x n1 x n2) with a small number of rounds instead of O(n1^2 x n2).
+    ``scores`` is not modified.
+    """
     n1, n2 = scores.shape
-    free_rows = torch.ones(n1, dtype=torch.bool)
-    free_cols = torch.ones(n2, dtype=torch.bool)
+    free_rows = np.arange(n1)
+    free_cols = np.arange(n2)
     pairs: list[np.ndarray] = []
-    while free_rows.any() and free_cols.any():
-        rows = torch.nonzero(free_rows).squeeze(1)
-        best_val, best_col = scores[rows].max(dim=1)
-        order = torch.argsort(best_val, descending=True, stable=True)
-        rows_np, best_np = rows[order].numpy(), best_col[order].numpy()
-        _, first = np.unique(best_np, return_index=True)
-        taken = np.stack([rows_np[first], best_np[first]], axis=1)
-        pairs.append(taken)
-        free_rows[taken[:, 0]] = False
-        free_cols[taken[:, 1]] = False
-        scores[:, taken[:, 1]] = float("-inf")
+    while len(free_rows) and len(free_cols):
+        sub = scores[torch.from_numpy(free_rows)][:, torch.from_numpy(free_cols)]
+        kk = min(k, len(free_cols))
+        vals, idx = sub.topk(kk, dim=1)
+        order = torch.argsort(vals.reshape(-1), descending=True, stable=True).numpy()
+        edge_rows = order // kk
+        edge_cols = idx.reshape(-1).numpy()[order]
+        row_used = np.zeros(len(free_rows), dtype=bool)
+        col_used = np.zeros(len(free_cols), dtype=bool)
+        taken = []
+        for r, c in zip(edge_rows.tolist(), edge_cols.tolist(), strict=True):
+            if not row_used[r] and not col_used[c]:
+                row_used[r] = col_used[c] = True
+                taken.append((r, c))
+        taken_arr = np.asarray(taken, dtype=np.int64).reshape(-1, 2)
+        pairs.append(np.stack([free_rows[taken_arr[:, 0]], free_cols[taken_arr[:, 1]]], axis=1))
+        progress = len(taken_arr) / len(free_rows)
+        free_rows, free_cols = free_rows[~row_used], free_cols[~col_used]
+        if progress < min_progress and len(free_rows) and len(free_cols):
+            # Ties everywhere: pair the rest by best remaining score (an arbitrary but valid matching).
+            sub = scores[torch.from_numpy(free_rows)][:, torch.from_numpy(free_cols)]
+            row_order = torch.argsort(sub.max(dim=1).values, descending=True, stable=True).numpy()
+            col_order = torch.argsort(sub.max(dim=0).values, descending=True, stable=True).numpy()
+            m = min(len(free_rows), len(free_cols))
+            pairs.append(np.stack([free_rows[row_order[:m]], free_cols[col_order[:m]]], axis=1))
+            break
     out = np.concatenate(pairs).astype(np.int64) if pairs else np.zeros((0, 2), dtype=np.int64)
     return out[np.argsort(out[:, 0], kind="stable")]
