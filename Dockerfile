@@ -15,7 +15,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     HF_HUB_OFFLINE=1 \
     MIMEA_CACHE=/data/cache \
-    MIMEA_HOME=/data/mimea
+    MIMEA_APP_DIR=/data/mimea
 
 # CUDA base images come without Python; install it there (no-op on python:3.11-slim).
 RUN if ! command -v python3 >/dev/null 2>&1; then \
