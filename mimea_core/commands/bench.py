@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"merged {added} new record(s) from {other}")
     records = load_records(json_path)
     write_markdown(json_path.with_suffix(".md"), result_name, records)
-    if records:
+    if len({r.get("seed_ratio") for r in records}) > 1:  # a curve needs at least two seed ratios
         for path in write_plot(json_path.with_name(f"{result_name}_hits1"), records):
             print(f"wrote {path}")
     print(f"results: {json_path} ({len(records)} records), table: {json_path.with_suffix('.md')}")
