@@ -254,6 +254,34 @@ def active_run(pair: MMKGPair, *, auto_train: bool = True) -> LoadedRun | None:
     return None
 
 
+@dataclass(frozen=True)
+class PageContext:
+    """What every analysis page needs: the dataset, its active run and their cached outputs."""
+
+    pair: MMKGPair
+    run: LoadedRun
+    choice: DataChoice
+    run_key: str
+    emb: Embeddings
+    store: DecisionStore
+
+    def candidates(self) -> pd.DataFrame:
+        return candidates(self.run_key, self.choice)
+
+
+def page_context() -> PageContext:
+    """The page's context, or stop the page (after a message) when there is no dataset or run yet."""
+    pair = current_pair()
+    if pair is None:
+        st.stop()
+    run = active_run(pair)
+    if run is None:
+        st.stop()
+    choice = data_choice()
+    run_key = str(run.run_dir)
+    return PageContext(pair, run, choice, run_key, embeddings(run_key, choice), decision_store(pair))
+
+
 def run_matches(run: LoadedRun, pair: MMKGPair) -> bool:
     return tuple(run.meta.get("num_entities", ())) == (pair.kg1.num_entities, pair.kg2.num_entities)
 

@@ -21,17 +21,9 @@ from mimea_core.explain import (
 )
 
 st.title("Candidates")
-pair = state.current_pair()
-if pair is None:
-    st.stop()
-run = state.active_run(pair)
-if run is None:
-    st.stop()
-choice = state.data_choice()
-run_key = str(run.run_dir)
-cands = state.candidates(run_key, choice)
-emb = state.embeddings(run_key, choice)
-store = state.decision_store(pair)
+ctx = state.page_context()
+pair, emb, store = ctx.pair, ctx.emb, ctx.store
+cands = ctx.candidates()
 all_ranks = st.session_state.get("q_all_ranks", False)
 queue = review_queue(cands, store.current_state(), pair, top1_only=not all_ranks)
 

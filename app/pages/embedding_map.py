@@ -8,16 +8,8 @@ import streamlit as st
 from app import charts, state
 
 st.title("Embedding map")
-pair = state.current_pair()
-if pair is None:
-    st.stop()
-run = state.active_run(pair)
-if run is None:
-    st.stop()
-choice = state.data_choice()
-run_key = str(run.run_dir)
-emb = state.embeddings(run_key, choice)
-store = state.decision_store(pair)
+ctx = state.page_context()
+pair, run, choice, run_key, emb, store = ctx.pair, ctx.run, ctx.choice, ctx.run_key, ctx.emb, ctx.store
 
 c1, c2, c3 = st.columns(3)
 space = c1.selectbox("Space", ["joint", *emb.modalities], key="map_space")

@@ -12,15 +12,8 @@ from mimea_core.errors import MimeaError
 from mimea_core.explain import entity_weights, weight_records, weight_summary
 
 st.title("Modality weights")
-pair = state.current_pair()
-if pair is None:
-    st.stop()
-run = state.active_run(pair)
-if run is None:
-    st.stop()
-choice = state.data_choice()
-run_key = str(run.run_dir)
-emb = state.embeddings(run_key, choice)
+ctx = state.page_context()
+pair, choice, run_key, emb = ctx.pair, ctx.choice, ctx.run_key, ctx.emb
 if not emb.modalities:
     st.info("This run has no per-modality outputs.")
     st.stop()

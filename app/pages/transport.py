@@ -9,17 +9,9 @@ from app import charts, state
 from mimea_core.explain import block_targets, filter_queue, order_queue, review_queue
 
 st.title("Transport plan")
-pair = state.current_pair()
-if pair is None:
-    st.stop()
-run = state.active_run(pair)
-if run is None:
-    st.stop()
-choice = state.data_choice()
-run_key = str(run.run_dir)
-emb = state.embeddings(run_key, choice)
-cands = state.candidates(run_key, choice)
-store = state.decision_store(pair)
+ctx = state.page_context()
+pair, choice, run_key, emb, store = ctx.pair, ctx.choice, ctx.run_key, ctx.emb, ctx.store
+cands = ctx.candidates()
 queue = review_queue(cands, store.current_state(), pair)
 
 c1, c2, c3, c4 = st.columns(4)
