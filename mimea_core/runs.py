@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from mimea_core.errors import MimeaError, RunError
 from mimea_core.model import MIMEAModel, Vocab
 from mimea_core.training import checkpoint as ck
 
+log = logging.getLogger(__name__)
 
 @dataclass
 class LoadedRun:
@@ -48,6 +50,8 @@ def load_run(run_dir: str | Path, device: str = "auto") -> LoadedRun:
     that would run code).
     """
     run = Path(run_dir)
+    if not run.is_dir() and ck.recover_interrupted_save(run):
+        log.warning("%s: restored the previous run that an interrupted save had moved aside", run)
     if not run.is_dir():
         raise RunError(f"{run}: no such run directory")
     marker = run / ck.MARKER

@@ -172,3 +172,28 @@ def test_training_is_reproducible_with_a_seed():
     np.testing.assert_array_equal(a.embeddings.joint[0], b.embeddings.joint[0])
     assert [h["losses"] for h in a.history] == [h["losses"] for h in b.history]
     assert not np.array_equal(a.embeddings.joint[0], c.embeddings.joint[0])
+
+
+def test_save_killed_between_its_renames_leaves_the_previous_run_loadable(trained, tmp_path, monkeypatch):
+    """Simulate a crash right after the previous run was moved aside (the only window in which the
+    final path is missing): loading puts the previous run back."""
+    pair, split, result, _ = trained
+    out = tmp_path / "run"
+    shutil.copytree(result.run_dir, out)
+    previous_epochs = load_run(out, device="cpu").metrics["epochs"]
+    real_replace = os.replace
+    calls = []
+
+    def crash_on_second_rename(src, dst):
+        calls.append((src, dst))
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed mid-save")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(ck.os, "replace", crash_on_second_rename)
+    with pytest.raises(KeyboardInterrupt):
+        train(pair, FAST.replace(epochs=1), split=split, out_dir=out)
+    monkeypatch.setattr(ck.os, "replace", real_replace)
+    assert not out.exists()  # the crash hit the window
+    assert load_run(out, device="cpu").metrics["epochs"] == previous_epochs
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

@@ -93,6 +93,8 @@ def save_run(
                 fh.write(json.dumps(row) + "\n")
         (tmp / MARKER).write_text(json.dumps({"format_version": FORMAT_VERSION, **meta}, indent=2) + "\n")
         if out.exists():
+            # Two renames: a crash between them leaves the previous run in the ``.old-`` folder,
+            # from which :func:`recover_interrupted_save` (called by ``load_run``) puts it back.
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
             os.replace(out, old / out.name)
             os.replace(tmp, out)
@@ -103,3 +105,21 @@ def save_run(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def recover_interrupted_save(out_dir: str | Path) -> bool:
+    """Put back a finished run that an interrupted :func:`save_run` had moved aside.
+
+    When ``out_dir`` is missing but ``.<name>.old-*/<name>`` holds a finished run (with its
+    completion marker), that run is moved back to ``out_dir``. Returns True when it did so.
+    """
+    out = Path(out_dir)
+    if out.exists() or not out.parent.is_dir():
+        return False
+    for old in sorted(out.parent.glob(f".{out.name}.old-*")):
+        previous = old / out.name
+        if (previous / MARKER).is_file():
+            os.replace(previous, out)
+            shutil.rmtree(old, ignore_errors=True)
+            return True
+    return False
