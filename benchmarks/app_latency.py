@@ -29,9 +29,7 @@ import json
 import os
 import platform
 import shlex
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +39,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 SAMPLE = REPO_ROOT / "sample_data" / "fb15k-db15k-small"
-CHROMIUM = Path("/usr/bin/chromium")
 PAGES = {  # page script -> (sidebar title, a text only that page shows once loaded)
     "data": ("Home / Data", "Modality coverage"),
     "train": ("Train", "Train a new model"),
@@ -130,41 +127,14 @@ def apptest_latency(rounds: int) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def browser_latency(rounds: int) -> dict:
-    import urllib.request
-
     from playwright.sync_api import expect, sync_playwright
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(Path(os.environ["MIMEA_APP_DIR"]) / "server.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app" / "Home.py"), "--server.address",
-         "127.0.0.1", "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.25)
+    from app.harness import launch_chromium, serve_app
+
+    with serve_app(None, Path(os.environ["MIMEA_APP_DIR"]) / "server.log") as url:
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-            )  # fmt: skip
+            browser = launch_chromium(p)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url, wait_until="domcontentloaded")
             expect(page.get_by_text(PAGES["data"][1])).to_be_visible(timeout=120_000)
@@ -217,10 +187,6 @@ def browser_latency(rounds: int) -> dict:
             "accept_key_decision_shown": summary(shown),
             "accept_key_page_done": summary(done),
         }
-    finally:
-        proc.terminate()
-        proc.wait(15)
-        log.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         "targets": {"page_change_s": 1.0, "accept_reject_s": 0.2},
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+    from app.harness import CHROMIUM
+
     record["apptest"] = apptest_latency(args.rounds)
     print(f"AppTest: {json.dumps(record['apptest'])}", flush=True)
     if not args.no_browser and CHROMIUM.exists():

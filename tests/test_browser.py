@@ -11,17 +11,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from test_app_support import REPO_ROOT, SAMPLE_PAIR, prepare_app_dir
 
-CHROMIUM = Path("/usr/bin/chromium")
+from app.harness import CHROMIUM, launch_chromium, serve_app
+
 # Screenshots go to an ignored folder; refresh the committed ones with
 # MIMEA_SCREENSHOT_DIR=assets/screenshots .venv/bin/pytest tests/test_browser.py
 SCREENSHOTS = Path(os.environ.get("MIMEA_SCREENSHOT_DIR") or REPO_ROOT / ".mimea" / "screenshots")
@@ -35,12 +31,6 @@ pytestmark = [
         not CHROMIUM.exists() and not os.environ.get("CI"), reason="needs /usr/bin/chromium (CI installs it)"
     ),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -80,35 +70,9 @@ def hostile_pair(tmp_path_factory) -> tuple[Path, Path]:
 def server(hostile_pair, tmp_path_factory):
     data, run = hostile_pair
     app_dir = prepare_app_dir(tmp_path_factory.mktemp("browser-app"), run)
-    port = _free_port()
     env = dict(os.environ, MIMEA_APP_DIR=str(app_dir), MIMEA_APP_DATA=str(data), PYTHONUNBUFFERED="1")
-    log = open(app_dir / "server.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app" / "Home.py"),
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    try:
-        while True:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"streamlit did not start: {(app_dir / 'server.log').read_text()[-2000:]}")
-            time.sleep(0.25)
+    with serve_app(env, app_dir / "server.log") as url:
         yield url, app_dir
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def settle(page) -> None:
@@ -126,11 +90,7 @@ def test_review_accept_log_and_inert_names(server):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     dialogs: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        )  # fmt: skip
+        browser = launch_chromium(p)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
