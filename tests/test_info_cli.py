@@ -51,14 +51,20 @@ def test_info_json_matches_loaded_pair(sample_data_dir, capsys, tmp_path, monkey
     assert any("unknown parts" in w for w in summary["warnings"])
 
 
-def test_info_strict_refuses_one_to_many(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("MIMEA_CACHE", str(tmp_path / "cache"))
+
+def _tiny_tsv_pair(tmp_path, links: str):
+    """A two-KG pair in our TSV layout (kg1: a, b, c; kg2: x, y) with the given links.tsv text."""
     pair = tmp_path / "pair"
     (pair / "kg1").mkdir(parents=True)
     (pair / "kg2").mkdir()
     (pair / "kg1" / "triples.tsv").write_text("a\tr\tb\nc\tr\tb\n")
     (pair / "kg2" / "triples.tsv").write_text("x\ts\ty\n")
-    (pair / "links.tsv").write_text("a\tx\nc\tx\nb\ty\n")
+    (pair / "links.tsv").write_text(links)
+    return pair
+
+def test_info_strict_refuses_one_to_many(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MIMEA_CACHE", str(tmp_path / "cache"))
+    pair = _tiny_tsv_pair(tmp_path, links="a\tx\nc\tx\nb\ty\n")
     code, out, _ = _info(pair, capsys=capsys)
     assert code == 0 and "one-to-many" in out and "1 kg2 entity is linked to several kg1 entities" in out
     code, out, err = _info(pair, "--strict", capsys=capsys)
@@ -105,12 +111,7 @@ def test_info_with_visual_features(tmp_path, capsys, monkeypatch):
     import numpy as np
 
     monkeypatch.setenv("MIMEA_CACHE", str(tmp_path / "cache"))
-    pair = tmp_path / "pair"
-    (pair / "kg1").mkdir(parents=True)
-    (pair / "kg2").mkdir()
-    (pair / "kg1" / "triples.tsv").write_text("a\tr\tb\nc\tr\tb\n")
-    (pair / "kg2" / "triples.tsv").write_text("x\ts\ty\n")
-    (pair / "links.tsv").write_text("a\tx\nb\ty\n")
+    pair = _tiny_tsv_pair(tmp_path, links="a\tx\nb\ty\n")
     np.save(tmp_path / "v1.npy", np.ones((2, 6), dtype=np.float32))
     (tmp_path / "v1_ids.txt").write_text("a\nc\n")
     code, out, _ = _info(pair, "--visual", tmp_path / "v1.npy", "-", capsys=capsys)
