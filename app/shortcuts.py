@@ -12,7 +12,10 @@ listener, defined inside its component iframe. Two problems in this app, found w
 So we keep the package's key map (``add_shortcuts``) and replace its listener with one created in
 the parent page's own realm (``new parent.Function``), which outlives every iframe, listens in the
 capture phase on the window (Streamlit's own handlers cannot swallow the key), and ignores keys
-typed into inputs, text areas, selects and editable elements.
+typed into inputs, text areas, selects and editable elements. A matched key is stopped there, so
+Streamlit's own letter bindings ("r" = rerun) never see it: one press is one script run. The
+decision store also records each shown decision form once (an action token), whatever the key
+handling delivers.
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ for (const [key, value] of Object.entries(all)) {
         parts.includes("shift") === e.shiftKey && (parts.includes("meta") || parts.includes("cmd")) === e.metaKey &&
         (e.key || "").toLowerCase() === main) {
       const el = document.querySelector(".st-key-" + key + " button") || document.querySelector(".st-key-" + key + " input");
-      if (el) { e.preventDefault(); el.click(); }
+      // Ours alone: Streamlit binds some letters itself ("r" reruns the script), and a key seen by
+      // both would send two script runs for one press.
+      if (el) { e.preventDefault(); e.stopImmediatePropagation(); el.click(); }
       return;
     }
   }

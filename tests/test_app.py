@@ -297,3 +297,41 @@ def test_retrain_with_accepted_pairs_shows_the_metric_change(app_dir):  # noqa: 
         assert len(retrained.extra_seeds) == 2
     finally:
         state.job_registry.clear()
+
+
+def _queue_table_key(at: AppTest) -> str:
+    key = at.dataframe[0].key
+    assert key and key.startswith("queue_table_"), key
+    return key
+
+
+def test_selected_row_is_remembered_by_pair_not_position(app_dir):  # noqa: F811
+    """Regression (issue 11, defect 2): selecting a row, then narrowing the table by a search, must
+    neither raise (the old code indexed the new, shorter table with the old row number) nor make
+    whatever pair now sits at that position the pair under review."""
+    pair = load_pair(str(SAMPLE_PAIR))
+    at = open_app("candidates")
+    shown = at.dataframe[0].value
+    row = 5
+    at.session_state[_queue_table_key(at)] = {"selection": {"rows": [row], "columns": []}}
+    at.run()
+    assert not at.exception
+    review = tuple(at.session_state[state.REVIEW_PAIR])
+    assert pair.kg1.names[review[0]] == shown["source_name"].iloc[row]
+    assert pair.kg2.names[review[1]] == shown["target_name"].iloc[row]
+    # a search that keeps the first row's pair: the review follows the filter, not "row 5"
+    at.text_input(key="q_search").input(shown["source_name"].iloc[0]).run()
+    assert not at.exception
+    now = at.dataframe[0].value
+    assert len(now) <= row  # the old code raised IndexError here
+    after = tuple(at.session_state[state.REVIEW_PAIR])
+    assert after != review
+    assert pair.kg1.names[after[0]] in set(now["source_name"])
+    # selecting in the new table, then clearing the search: the selected pair stays under review
+    at.session_state[_queue_table_key(at)] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    chosen = tuple(at.session_state[state.REVIEW_PAIR])
+    assert pair.kg1.names[chosen[0]] == now["source_name"].iloc[0]
+    at.text_input(key="q_search").input("").run()
+    assert not at.exception
+    assert tuple(at.session_state[state.REVIEW_PAIR]) == chosen

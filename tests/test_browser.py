@@ -156,3 +156,47 @@ def test_review_accept_log_and_inert_names(server):
     log = store.decisions()
     assert list(log["decision"]) == ["accept"] and list(log["curator"]) == ["browser-tester"]
     assert list(log["note"]) == ["a real match"]
+
+
+def test_reject_key_records_each_reject_exactly_once(server):
+    """Regression (issue 11, defect 1): `r` is also Streamlit's rerun key; one press once sent two
+    script runs and recorded every reject twice. Each press must add exactly one row, on the pair
+    that was shown when it was pressed."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from mimea_core.curation import DecisionStore
+
+    url, app_dir = server
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url, wait_until="domcontentloaded")
+            curator = page.get_by_label("Curator name", exact=True)
+            expect(curator).to_be_visible(timeout=WAIT)
+            curator.fill("key-tester")
+            curator.press("Enter")
+            page.get_by_role("link", name="Candidates").click()
+            expect(page.get_by_role("button", name="Reject (r)").first).to_be_visible(timeout=2 * WAIT)
+            page.wait_for_function(
+                "() => window.__streamlitShortcutsListener && window.__streamlitShortcutsListener.__mimeaGuarded",
+                timeout=WAIT,
+            )
+            store = DecisionStore(next((app_dir / "decisions").glob("*.sqlite")))
+            before = len(store.decisions())
+            for presses in range(1, 4):
+                settle(page)
+                page.get_by_role("heading", name="Candidates").click()  # focus on the page, not a field
+                page.keyboard.press("r")
+                deadline = 30.0
+                while len(store.decisions()) < before + presses and deadline > 0:
+                    page.wait_for_timeout(200)
+                    deadline -= 0.2
+                settle(page)
+                page.wait_for_timeout(1500)  # a duplicate came ~100 ms after the first row
+                assert len(store.decisions()) == before + presses
+        finally:
+            browser.close()
+    mine = store.decisions().iloc[before:]
+    assert list(mine["decision"]) == ["reject"] * 3 and set(mine["curator"]) == {"key-tester"}
+    assert len(set(zip(mine["source"], mine["target"], strict=True))) == 3

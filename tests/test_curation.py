@@ -205,3 +205,68 @@ def test_csv_export(store, pair, tmp_path):
     assert list(df["source"]) == [0, 1, 2, 3]
     assert df.loc[1, "source_name"] == "<img src=x onerror=alert(1)>"
     assert df.loc[0, "target_iri"] == "http://dbpedia.org/resource/Dominican_Republic"
+
+
+# -- exactly once per user action (issue 11, defect 1) ---------------------------------------------
+def test_an_action_delivered_twice_is_recorded_once(tmp_path):
+    store = DecisionStore(tmp_path / "d.sqlite")
+    first = store.record(3, 4, "reject", "ann", action_id="tok-1")
+    again = store.record(3, 4, "reject", "ann", action_id="tok-1")  # e.g. the `r` key's second script run
+    assert again == first
+    other = store.record(5, 6, "reject", "ann", action_id="tok-2")
+    assert other != first
+    log = store.decisions()
+    assert list(zip(log["source"], log["decision"], strict=True)) == [(3, "reject"), (5, "reject")]
+    # without a token, every call is a new decision (the programmatic API is unchanged)
+    store.record(3, 4, "accept", "ann")
+    store.record(3, 4, "accept", "ann")
+    assert len(store.decisions()) == 4
+
+
+def test_an_action_token_is_never_reused_for_another_pair_or_decision(tmp_path):
+    store = DecisionStore(tmp_path / "d.sqlite")
+    store.record(1, 2, "accept", "ann", action_id="tok")
+    with pytest.raises(CurationError, match="already recorded"):
+        store.record(9, 9, "accept", "ann", action_id="tok")
+    with pytest.raises(CurationError, match="already recorded"):
+        store.record(1, 2, "reject", "ann", action_id="tok")
+    with pytest.raises(CurationError, match="action id"):
+        store.record(1, 2, "reject", "ann", action_id="")
+    assert len(store.decisions()) == 1
+
+
+def test_undo_and_resolve_with_a_token_happen_once(tmp_path):
+    store = DecisionStore(tmp_path / "d.sqlite")
+    store.record(1, 2, "accept", "ann")
+    store.record(1, 2, "reject", "ann")
+    u = store.undo(1, 2, "ann", action_id="undo-1")
+    assert store.undo(1, 2, "ann", action_id="undo-1") == u  # the second delivery undoes nothing more
+    assert store.current_state()["decision"].tolist() == ["accept"]
+    store.record(1, 2, "reject", "bob")
+    r = store.resolve(1, 2, "accept", "carol", action_id="res-1")
+    assert store.resolve(1, 2, "accept", "carol", action_id="res-1") == r
+    assert len(store.decisions()) == 5
+
+
+def test_a_store_from_before_action_tokens_is_upgraded_in_place(tmp_path):
+    """A store written by the first release (no action_id column) keeps its rows and gains tokens."""
+    path = tmp_path / "old.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            source INTEGER NOT NULL CHECK (source >= 0), target INTEGER NOT NULL CHECK (target >= 0),
+            decision TEXT NOT NULL, curator TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL, undoes INTEGER REFERENCES decisions(id),
+            resolution INTEGER NOT NULL DEFAULT 0);
+        INSERT INTO decisions (source, target, decision, curator, note, created_at)
+            VALUES (7, 8, 'accept', 'ann', 'kept', '2026-11-01T10:00:00.000000+00:00');"""
+    )
+    conn.commit()
+    conn.close()
+    store = DecisionStore(path)
+    assert store.decisions()[["source", "target", "decision", "note"]].values.tolist() == [[7, 8, "accept", "kept"]]
+    store.record(7, 9, "reject", "ann", action_id="t")
+    store.record(7, 9, "reject", "ann", action_id="t")
+    assert len(store.decisions()) == 2
+    assert store.integrity_check() == "ok"

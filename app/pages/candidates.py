@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import uuid
+
 import pandas as pd
 import streamlit as st
 
@@ -58,11 +61,15 @@ if st.session_state.get("last_decision"):
 
 # -- the pair under review ----------------------------------------------------------------------
 pairs_shown = set(zip(filtered["source"].astype(int), filtered["target"].astype(int), strict=True))
-current = st.session_state.get(state.REVIEW_PAIR)
-if current is not None and tuple(current) not in pairs_shown:  # the filters moved on: follow them
-    current = None
 version = st.session_state.setdefault("queue_version", 0)
 shown = filtered.head(300)
+shown_pairs = list(zip(shown["source"].astype(int), shown["target"].astype(int), strict=True))
+
+
+# The table's key carries a digest of the rows it shows: a filter, search or order change makes a new
+# table with no selection, so a selected row number always refers to the rows it was selected in
+# and is turned into its (source, target) pair at once.
+table_key = f"queue_table_{version}_{hashlib.sha1(repr(shown_pairs).encode()).hexdigest()[:12]}"
 table = st.dataframe(
     shown[["source_name", "target_name", *(["rank"] if all_ranks else []), "score", "margin", "mutual_nn",
            "one_to_one", "uncertainty", "state"]],
@@ -73,11 +80,14 @@ table = st.dataframe(
         "margin": st.column_config.NumberColumn(format="%.3f"),
         "uncertainty": st.column_config.NumberColumn("weight sd", format="%.3f"),
     },
-    hide_index=True, on_select="rerun", selection_mode="single-row", key=f"queue_table_{version}", height=260,
+    hide_index=True, on_select="rerun", selection_mode="single-row", key=table_key, height=260,
 )  # fmt: skip
-if table.selection.rows:
-    row = shown.iloc[table.selection.rows[0]]
-    current = (int(row["source"]), int(row["target"]))
+current = st.session_state.get(state.REVIEW_PAIR)
+selected = [i for i in table.selection.rows if 0 <= i < len(shown_pairs)]
+if selected:
+    current = shown_pairs[selected[0]]
+if current is not None and tuple(current) not in pairs_shown:  # the filters moved on: follow them
+    current = None
 if current is None:
     current = next_undecided(filtered) or (
         (int(filtered.loc[0, "source"]), int(filtered.loc[0, "target"])) if len(filtered) else None
@@ -101,13 +111,24 @@ undecided_now = set(
 )  # fmt: skip
 
 
-def decide(decision: str) -> None:
-    """Button callback: runs before the next script run, so one click costs one page run."""
+action_key = f"action_{source}_{target}"
+action_id = st.session_state.setdefault(action_key, uuid.uuid4().hex)  # one token per shown decision form
+
+
+def decide(decision: str, token: str) -> None:
+    """Button/key callback: runs before the next script run, so one click costs one page run.
+
+    ``token`` was bound when the form was drawn; the store records one row per token, so an action
+    delivered twice (a key Streamlit also reacts to, a double click) is recorded exactly once.
+    """
     try:
-        store.record(source, target, decision, state.curator(), note=st.session_state.get(note_key, ""))
+        store.record(source, target, decision, state.curator(), note=st.session_state.get(note_key, ""),
+                     action_id=token)  # fmt: skip
     except MimeaError as err:
         st.session_state["decision_error"] = str(err)
         return
+    if st.session_state.get(action_key) == token:  # the next decision on this pair is a new action
+        st.session_state[action_key] = uuid.uuid4().hex
     start = order.index((source, target)) + 1 if (source, target) in order else 0
     ring = order[start:] + order[:start]
     st.session_state[state.REVIEW_PAIR] = next(
@@ -117,9 +138,9 @@ def decide(decision: str) -> None:
     st.session_state["last_decision"] = f"{decision}: {row['source_name']} → {row['target_name']}"
 
 
-c2.button("Accept (a)", key="accept", type="primary", on_click=decide, args=("accept",))
-c3.button("Reject (r)", key="reject", on_click=decide, args=("reject",))
-c4.button("Skip (s)", key="skip", on_click=decide, args=("skip",))
+c2.button("Accept (a)", key="accept", type="primary", on_click=decide, args=("accept", action_id))
+c3.button("Reject (r)", key="reject", on_click=decide, args=("reject", action_id))
+c4.button("Skip (s)", key="skip", on_click=decide, args=("skip", action_id))
 review_shortcuts(accept="a", reject="r", skip="s")
 c5.text(f"state: {row['state']}\nscore {row['score']:.3f}, margin {row['margin']:.3f}")
 if "decision_error" in st.session_state:

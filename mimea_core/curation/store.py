@@ -17,6 +17,12 @@ the log per pair (rows in id order):
   ``reject`` (``skip`` takes no side). A resolution row (:meth:`DecisionStore.resolve`) settles it.
 
 Conflicting pairs are left out of :meth:`DecisionStore.accepted_pairs` and every export.
+
+**Exactly once per user action.** A user interface may deliver one action twice (Streamlit runs the
+script again for a key that it also owns, a double click, a retried request). Every writer takes an
+optional ``action_id``: a token the interface makes once per shown decision form. The column is
+``UNIQUE``, and a second write with the same token returns the first row's id instead of appending
+(and refuses it when the token was used for another pair or decision, which would be a bug).
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ DECISIONS = ("accept", "reject", "skip")
 UNDECIDED = "undecided"
 MAX_NOTE_CHARS = 10_000
 MAX_CURATOR_CHARS = 200
+MAX_ACTION_CHARS = 200
 BUSY_TIMEOUT_MS = 30_000
 
 _SCHEMA = (
@@ -54,9 +61,12 @@ _SCHEMA = (
     note TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL,
     undoes INTEGER REFERENCES decisions(id),
-    resolution INTEGER NOT NULL DEFAULT 0
+    resolution INTEGER NOT NULL DEFAULT 0,
+    action_id TEXT
 )""",
     "CREATE INDEX IF NOT EXISTS decisions_pair ON decisions (source, target, id)",
+    # Added after the first release: older stores get the column by ALTER TABLE in _migrate.
+    "CREATE UNIQUE INDEX IF NOT EXISTS decisions_action ON decisions (action_id) WHERE action_id IS NOT NULL",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TRIGGER IF NOT EXISTS decisions_no_update BEFORE UPDATE ON decisions"
     " BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END",
@@ -108,6 +118,13 @@ def _fold(rows: list[tuple]) -> PairState:
     return state
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a store written by an older version up to the current schema (columns only added)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(decisions)")}
+    if "action_id" not in columns:
+        conn.execute("ALTER TABLE decisions ADD COLUMN action_id TEXT")
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
@@ -152,7 +169,9 @@ class DecisionStore:
                         raise CurationError(f"{self.path}: cannot switch the store to WAL mode")
                     conn.execute("BEGIN IMMEDIATE")
                     try:
-                        for statement in _SCHEMA:
+                        conn.execute(_SCHEMA[0])
+                        _migrate(conn)
+                        for statement in _SCHEMA[1:]:
                             conn.execute(statement)
                         stored = conn.execute("SELECT value FROM meta WHERE key = 'dataset'").fetchone()
                         if dataset:
@@ -193,37 +212,110 @@ class DecisionStore:
             raise CurationError(f"note longer than {MAX_NOTE_CHARS} characters")
         return s, t, curator, note
 
-    def record(self, source: int, target: int, decision: str, curator: str, note: str = "") -> int:
-        """Append one decision (``accept``/``reject``/``skip``) and return its row id once committed."""
+    def record(
+        self,
+        source: int,
+        target: int,
+        decision: str,
+        curator: str,
+        note: str = "",
+        *,
+        action_id: str | None = None,
+    ) -> int:
+        """Append one decision (``accept``/``reject``/``skip``) and return its row id once committed.
+
+        With ``action_id``, a repeated call for the same action returns the first row's id and
+        appends nothing (see the module docstring).
+        """
         if decision not in DECISIONS:
             raise CurationError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
-        return self._append(source, target, decision, curator, note, resolution=False)
+        return self._append(source, target, decision, curator, note, resolution=False, action_id=action_id)
 
-    def resolve(self, source: int, target: int, decision: str, curator: str, note: str = "") -> int:
+    def resolve(
+        self,
+        source: int,
+        target: int,
+        decision: str,
+        curator: str,
+        note: str = "",
+        *,
+        action_id: str | None = None,
+    ) -> int:
         """Settle a conflict: a decision row that supersedes every curator's earlier position."""
         if decision not in ("accept", "reject"):
             raise CurationError(f"a conflict is resolved by accept or reject, got {decision!r}")
-        return self._append(source, target, decision, curator, note, resolution=True)
+        return self._append(source, target, decision, curator, note, resolution=True, action_id=action_id)
 
-    def _append(self, source, target, decision, curator, note, *, resolution: bool) -> int:
-        s, t, curator, note = self._check(source, target, curator, note)
-        with self._connect() as conn:
-            cur = conn.execute(
-                "INSERT INTO decisions (source, target, decision, curator, note, created_at, resolution)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (s, t, decision, curator, note, _now(), int(resolution)),
+    @staticmethod
+    def _check_action(action_id: str | None) -> str | None:
+        if action_id is None:
+            return None
+        action_id = str(action_id)
+        if not action_id or len(action_id) > MAX_ACTION_CHARS:
+            raise CurationError(f"an action id must have 1 to {MAX_ACTION_CHARS} characters")
+        return action_id
+
+    @staticmethod
+    def _replayed(conn: sqlite3.Connection, action_id: str | None, expected: tuple) -> int | None:
+        """The id of the row already written for ``action_id``, or None when there is none.
+
+        ``expected`` is (source, target, decision) of the write being attempted; a token already
+        used for something else is refused rather than silently ignored.
+        """
+        if action_id is None:
+            return None
+        row = conn.execute(
+            "SELECT id, source, target, decision, undoes FROM decisions WHERE action_id = ?", (action_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        if tuple(row[1:3]) != tuple(expected[:2]) or (row[4] is None and row[3] != expected[2]):
+            raise CurationError(
+                f"action {action_id!r} was already recorded as {row[3]} on pair ({row[1]}, {row[2]});"
+                " refusing to reuse it"
             )
-            return int(cur.lastrowid)
+        return int(row[0])
 
-    def undo(self, source: int, target: int, curator: str, note: str = "") -> int:
+    def _append(self, source, target, decision, curator, note, *, resolution: bool, action_id=None) -> int:
+        s, t, curator, note = self._check(source, target, curator, note)
+        action_id = self._check_action(action_id)
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")  # look up the token + append atomically
+            try:
+                replayed = self._replayed(conn, action_id, (s, t, decision))
+                if replayed is not None:
+                    conn.execute("ROLLBACK")
+                    return replayed
+                cur = conn.execute(
+                    "INSERT INTO decisions"
+                    " (source, target, decision, curator, note, created_at, resolution, action_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (s, t, decision, curator, note, _now(), int(resolution), action_id),
+                )
+                conn.execute("COMMIT")
+                return int(cur.lastrowid)
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def undo(
+        self, source: int, target: int, curator: str, note: str = "", *, action_id: str | None = None
+    ) -> int:
         """Undo ``curator``'s latest effective decision on the pair by appending a restoring row.
 
         Returns the new row's id. Raises :class:`CurationError` when the curator has nothing to undo.
+        With ``action_id``, a repeated call for the same action undoes nothing more.
         """
         s, t, curator, note = self._check(source, target, curator, note)
+        action_id = self._check_action(action_id)
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")  # read + append atomically w.r.t. other writers
             try:
+                replayed = self._replayed(conn, action_id, (s, t, None))
+                if replayed is not None:
+                    conn.execute("ROLLBACK")
+                    return replayed
                 rows = conn.execute(
                     f"SELECT {', '.join(_COLUMNS)} FROM decisions WHERE source = ? AND target = ? ORDER BY id",
                     (s, t),
@@ -236,8 +328,8 @@ class DecisionStore:
                 remaining = [r for r in effective if r[0] != undone[0]]
                 restored = remaining[-1][3] if remaining else UNDECIDED
                 cur = conn.execute(
-                    "INSERT INTO decisions (source, target, decision, curator, note, created_at, undoes)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO decisions (source, target, decision, curator, note, created_at, undoes,"
+                    " action_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         s,
                         t,
@@ -246,6 +338,7 @@ class DecisionStore:
                         note or f"undo of #{undone[0]} ({undone[3]})",
                         _now(),
                         undone[0],
+                        action_id,
                     ),
                 )
                 conn.execute("COMMIT")
