@@ -31,7 +31,7 @@ from mimea_core.curation import DecisionStore
 from mimea_core.data.types import MMKGPair
 from mimea_core.embeddings import Embeddings
 from mimea_core.errors import MimeaError
-from mimea_core.runs import LoadedRun
+from mimea_core.runs import RunInfo, RunResult, find_runs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_ROOT = REPO_ROOT / "sample_data"
@@ -137,49 +137,26 @@ def curator() -> str:
 
 
 # -- runs ---------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class RunInfo:
-    path: Path
-    finished: float  # mtime of the completion marker
-    meta: dict
-    metrics: dict
-
-    @property
-    def label(self) -> str:
-        when = datetime.fromtimestamp(self.finished, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        h1 = self.metrics.get("standard", {}).get("hits@1")
-        score = f", H@1 {h1:.3f}" if isinstance(h1, (int, float)) else ""
-        return f"{self.path.name} ({when}{score})"
-
-
-def _read_json(path: Path) -> dict:
-    import json
-
-    try:
-        data = json.loads(path.read_text())
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+def run_label(info: RunInfo) -> str:
+    """``NAME (finished time, H@1 x)`` for the run pickers."""
+    when = datetime.fromtimestamp(info.finished, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    h1 = info.metrics.standard.get("hits@1") if info.metrics is not None else None
+    score = f", H@1 {h1:.3f}" if isinstance(h1, (int, float)) else ""
+    return f"{info.path.name} ({when}{score})"
 
 
 def runs_for(pair: MMKGPair, root: Path | None = None) -> list[RunInfo]:
     """Finished runs under ``root`` (default ``<app dir>/runs``) trained on this dataset, newest first."""
-    root = root or app_dir() / "runs"
-    if not root.is_dir():
-        return []
-    found = []
     here = Path(pair.source).resolve() if pair.source else None
-    for marker in root.glob("*/run.json"):
-        meta = _read_json(marker)
+    found = []
+    for info in find_runs(root or app_dir() / "runs"):
+        meta = info.meta
         if meta.get("num_entities") != [pair.kg1.num_entities, pair.kg2.num_entities]:
             continue
         same_place = here is not None and Path(str(meta.get("dataset", ""))).resolve() == here
-        if not (same_place or (pair.fingerprint and meta.get("fingerprint") == pair.fingerprint)):
-            continue
-        found.append(
-            RunInfo(marker.parent, marker.stat().st_mtime, meta, _read_json(marker.parent / "metrics.json"))
-        )
-    return sorted(found, key=lambda r: r.finished, reverse=True)
+        if same_place or (pair.fingerprint and meta.get("fingerprint") == pair.fingerprint):
+            found.append(info)
+    return found
 
 
 def new_run_dir(pair: MMKGPair, tag: str = "") -> Path:
@@ -189,7 +166,7 @@ def new_run_dir(pair: MMKGPair, tag: str = "") -> Path:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def load_run(run_dir: str) -> LoadedRun:
+def load_run(run_dir: str) -> RunResult:
     from mimea_core.runs import load_run as _load
 
     return _load(run_dir, device="cpu")
@@ -218,7 +195,7 @@ def start_training(
     )
 
 
-def active_run(pair: MMKGPair, *, auto_train: bool = True) -> LoadedRun | None:
+def active_run(pair: MMKGPair, *, auto_train: bool = True) -> RunResult | None:
     """The run the pages use: the one chosen in this session, else the newest for this dataset.
 
     With no run at all on a bundled sample pair, the quick default training starts in the
@@ -259,7 +236,7 @@ class PageContext:
     """What every analysis page needs: the dataset, its active run and their cached outputs."""
 
     pair: MMKGPair
-    run: LoadedRun
+    run: RunResult
     choice: DataChoice
     run_key: str
     emb: Embeddings
@@ -282,7 +259,7 @@ def page_context() -> PageContext:
     return PageContext(pair, run, choice, run_key, embeddings(run_key, choice), decision_store(pair))
 
 
-def run_matches(run: LoadedRun, pair: MMKGPair) -> bool:
+def run_matches(run: RunResult, pair: MMKGPair) -> bool:
     return tuple(run.meta.get("num_entities", ())) == (pair.kg1.num_entities, pair.kg2.num_entities)
 
 
@@ -294,19 +271,13 @@ def embeddings(run_dir: str, choice: DataChoice) -> Embeddings:
     return embed(load_run(run_dir).model, load_dataset(choice))
 
 
-def seed_pairs(run: LoadedRun) -> np.ndarray:
-    parts = [np.asarray(run.split.train).reshape(-1, 2), np.asarray(run.split.valid).reshape(-1, 2)]
-    parts.append(np.asarray(run.extra_seeds).reshape(-1, 2))
-    return np.concatenate(parts).astype(np.int64)
-
-
 @st.cache_data(show_spinner="Ranking candidates…", max_entries=8)
 def candidates(run_dir: str, choice: DataChoice, top_k: int = TOP_K) -> pd.DataFrame:
     """Top-k candidates of every KG1 entity that is not a training seed, among non-seed KG2 entities."""
     from mimea_core.candidates import suggest
 
     emb = embeddings(run_dir, choice)
-    seeds = seed_pairs(load_run(run_dir))
+    seeds = load_run(run_dir).seed_pairs
     n1 = emb.num_entities[0]
     sources = np.setdiff1d(np.arange(n1), seeds[:, 0])
     return suggest(emb, top_k=top_k, sources=sources, exclude_kg1=seeds[:, 0], exclude_kg2=seeds[:, 1])
@@ -358,7 +329,7 @@ def whatif(
     weights = whatif_weights(base, changed, kg, np.asarray(entities))
     ranking = pd.DataFrame()
     if kg == 1:
-        seeds = seed_pairs(load_run(run_dir))
+        seeds = load_run(run_dir).seed_pairs
         sources = np.asarray(entities, dtype=np.int64)
         before = suggest(base, top_k=TOP_K, sources=sources, exclude_kg2=seeds[:, 1])
         after = suggest(changed, top_k=TOP_K, sources=sources, exclude_kg2=seeds[:, 1])

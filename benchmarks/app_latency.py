@@ -63,11 +63,12 @@ def make_run(app_dir: Path, epochs: int) -> Path:
     import torch
 
     from app.state import QUICK_CONFIG
+    from mimea_core import runs
     from mimea_core.data import load_pair
     from mimea_core.training import train
 
     run = app_dir / "runs" / "latency-run"
-    if (run / "run.json").is_file():
+    if runs.is_finished(run):
         return run
     torch.set_num_threads(2)
     pair = load_pair(str(SAMPLE))

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from mimea_core import runs
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))  # the app package lives beside mimea_core
 
@@ -23,7 +25,7 @@ RUN_NAME = "test-run"
 def make_trained_run(root: Path, dataset: Path = SAMPLE_PAIR) -> Path:
     """A 3-epoch, 32-d run on ``dataset`` (the sample pair) under ``root`` (reused when already there)."""
     run_dir = root / RUN_NAME
-    if (run_dir / "run.json").is_file():
+    if runs.is_finished(run_dir):
         return run_dir
     import torch
 
@@ -63,6 +65,6 @@ def test_the_shared_run_loads(trained_run):
     from mimea_core.runs import load_run
 
     run = load_run(trained_run)
-    assert run.metrics["standard"]["hits@1"] >= 0
+    assert run.metrics.standard["hits@1"] >= 0
     assert Path(run.dataset).resolve() == SAMPLE_PAIR.resolve()
     assert os.path.isfile(trained_run / "weights.pt")

@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from mimea_core import runs
 from mimea_core.benchmark.grid import ABLATIONS, GRIDS, GridSpec
 from mimea_core.benchmark.records import load_records
 from mimea_core.benchmark.report import hits_plot, markdown_table
@@ -65,7 +66,7 @@ def test_run_grid_resumes_from_finished_runs_and_writes_table(tmp_path):
     for cell, h1 in zip(grid.cells(), (0.4, 0.6), strict=True):
         run_dir = options.runs_dir / cell.run_name
         run_dir.mkdir(parents=True)
-        (run_dir / "metrics.json").write_text(json.dumps(_metrics(h1, cell.seed_ratio)))
+        (run_dir / runs.METRICS).write_text(json.dumps(_metrics(h1, cell.seed_ratio)))
     messages: list[str] = []
     path = run_grid(grid, options, log=messages.append)
     records = load_records(path)

@@ -17,6 +17,7 @@ import pytest
 from test_app_support import REPO_ROOT, SAMPLE_PAIR, prepare_app_dir
 
 from app.harness import CHROMIUM, launch_chromium, serve_app
+from mimea_core import runs
 
 # Screenshots go to an ignored folder; refresh the committed ones with
 # MIMEA_SCREENSHOT_DIR=assets/screenshots .venv/bin/pytest tests/test_browser.py
@@ -60,9 +61,9 @@ def hostile_pair(tmp_path_factory) -> tuple[Path, Path]:
     names_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     run = root / "runs" / "hostile-run"
     shutil.copytree(make_trained_run(tmp_path_factory.getbasetemp() / "mimea-app-runs"), run)
-    meta = json.loads((run / "run.json").read_text())
+    meta = json.loads((run / runs.MARKER).read_text())
     meta["dataset"] = str(data)
-    (run / "run.json").write_text(json.dumps(meta))
+    (run / runs.MARKER).write_text(json.dumps(meta))
     return data, run
 
 

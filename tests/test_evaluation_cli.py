@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from mimea_core import runs
 from mimea_core.cli import build_parser, main
 from mimea_core.config import MIMEAConfig
 from mimea_core.data import load_pair, make_split
@@ -42,7 +43,7 @@ def test_evaluate_json_reproduces_the_metrics_written_by_training(trained_run, c
     assert main(["evaluate", str(run_dir), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     for key in ("standard", "open", "one_to_one", "detail"):
-        got, want = _flatten(printed[key]), _flatten(result.metrics[key])
+        got, want = _flatten(printed[key]), _flatten(result.metrics.to_dict()[key])
         assert got.keys() == want.keys() and got == pytest.approx(want, abs=1e-9), key
     assert printed["test_links"] == len(result.split.test) and printed["csls_k"] == 3
 
@@ -54,7 +55,7 @@ def test_evaluate_prints_headline_and_detail_tables(trained_run, capsys):
     for label in ("standard", "open", "one-to-one", "KG1->KG2", "KG2->KG1", "cosine", "csls", "CSLS k=5"):
         assert label in text
     # the cosine rows do not depend on k: same figures as the run's own metrics
-    cos = result.metrics["detail"]["standard"]["r2l"]["cosine"]
+    cos = result.metrics.detail["standard"]["r2l"]["cosine"]
     assert f"{cos['hits@1']:.4f}  {cos['hits@10']:.4f}  {cos['mrr']:.4f}" in text
 
 
@@ -64,7 +65,7 @@ def test_evaluate_refuses_missing_and_half_written_runs(trained_run, tmp_path, c
     assert "no such run directory" in capsys.readouterr().err
     half = tmp_path / "half"
     shutil.copytree(run_dir, half)
-    (half / "run.json").unlink()
+    (half / runs.MARKER).unlink()
     proc = subprocess.run(
         [sys.executable, "-m", "mimea_core", "evaluate", str(half)], capture_output=True, text=True
     )

@@ -48,6 +48,6 @@ def test_empty_names_are_absent_and_name_modality_trains(fake_minilm):
     assert x1.shape == (30, 384) and p1.all() and not p2[3] and p2.sum() == 29
     cfg = FAST.replace(modalities=("graph", "name"), epochs=1)
     result = train(pair, cfg, split=tiny_split(pair))
-    assert result.metrics["modalities"] == ["graph", "name"]
+    assert result.metrics.modalities == ["graph", "name"]
     emb = result.embeddings
     assert not emb.present["name"][1][3] and emb.weights["name"][1][3] == 0

@@ -11,12 +11,12 @@ import pytest
 import torch
 from test_model_fixtures import FAST, make_tiny_pair, tiny_split
 
+from mimea_core import runs as ck
 from mimea_core.config import MIMEAConfig
 from mimea_core.errors import ConfigError, RunError
 from mimea_core.inference import ModalityOverride, embed
 from mimea_core.runs import load_run
 from mimea_core.training import ProgressEvent, train
-from mimea_core.training import checkpoint as ck
 
 DESIGN_KEYS = [
     "dataset", "seed_ratio", "split_seed", "modalities", "standard", "open", "one_to_one", "detail",
@@ -55,7 +55,7 @@ def test_round_trip_gives_identical_embeddings(trained):
     run = load_run(result.run_dir, device="cpu")
     assert run.config == result.config
     assert np.array_equal(run.split.test, split.test)
-    assert run.metrics == json.loads((result.run_dir / ck.METRICS).read_text())
+    assert run.metrics.to_dict() == json.loads((result.run_dir / ck.METRICS).read_text())
     assert run.dataset == "tiny"
     a, b = embed(result.model, pair), embed(run.model, pair)
     assert a.modalities == b.modalities
@@ -93,7 +93,7 @@ def test_rewriting_a_run_replaces_it(trained, tmp_path):
     out = tmp_path / "again"
     train(pair, FAST.replace(epochs=1), split=split, out_dir=out)
     train(pair, FAST.replace(epochs=2), split=split, out_dir=out)
-    assert load_run(out, device="cpu").metrics["epochs"] == 2
+    assert load_run(out, device="cpu").metrics.epochs == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]
 
 
@@ -152,9 +152,9 @@ def test_should_stop_and_time_budget_end_training_early():
     split = tiny_split(pair)
     calls = []
     result = train(pair, FAST.replace(epochs=50), split=split, should_stop=lambda: calls.append(1) or True)
-    assert result.metrics["epochs"] == 1 and len(calls) == 1
+    assert result.metrics.epochs == 1 and len(calls) == 1
     result = train(pair, FAST.replace(epochs=50, time_budget=0.0), split=split)
-    assert result.metrics["epochs"] == 1
+    assert result.metrics.epochs == 1
 
 
 def test_extra_seeds_are_checked(trained):
@@ -180,7 +180,7 @@ def test_save_killed_between_its_renames_leaves_the_previous_run_loadable(traine
     pair, split, result, _ = trained
     out = tmp_path / "run"
     shutil.copytree(result.run_dir, out)
-    previous_epochs = load_run(out, device="cpu").metrics["epochs"]
+    previous_epochs = load_run(out, device="cpu").metrics.epochs
     real_replace = os.replace
     calls = []
 
@@ -195,5 +195,5 @@ def test_save_killed_between_its_renames_leaves_the_previous_run_loadable(traine
         train(pair, FAST.replace(epochs=1), split=split, out_dir=out)
     monkeypatch.setattr(ck.os, "replace", real_replace)
     assert not out.exists()  # the crash hit the window
-    assert load_run(out, device="cpu").metrics["epochs"] == previous_epochs
+    assert load_run(out, device="cpu").metrics.epochs == previous_epochs
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

@@ -18,29 +18,21 @@ if pair is None:
     st.stop()
 
 
-def metrics_table(metrics: dict) -> pd.DataFrame:
-    rows = []
-    for protocol in ("standard", "open", "one_to_one"):
-        values = metrics.get(protocol) or {}
-        rows.append({"protocol": protocol, **{k: values.get(k) for k in ("hits@1", "hits@10", "mrr")}})
-    return pd.DataFrame(rows)
-
-
 # -- the run in use -------------------------------------------------------------------------------
 run = state.active_run(pair, auto_train=False)
 if run is not None:
     st.subheader("Model in use")
     st.text(f"{run.run_dir.name}: modalities {', '.join(run.meta.get('modalities', []))}; "
-            f"{run.metrics.get('epochs', '?')} epochs, {run.metrics.get('train_seconds', '?')} s; "
+            f"{run.metrics.epochs or '?'} epochs, {run.metrics.train_seconds or '?'} s; "
             f"{len(run.extra_seeds)} curator seeds")  # fmt: skip
-    st.dataframe(metrics_table(run.metrics), hide_index=True)
+    st.dataframe(run.metrics.to_frame(), hide_index=True)
     st.caption("Standard: gold target ranked among the test targets (as papers report). Open: among all "
                "KG2 entities that are not seeds (what a curator faces). KG1 → KG2, CSLS.")  # fmt: skip
 
 # -- load a saved run -----------------------------------------------------------------------------
 with st.expander("Load a saved run", expanded=run is None):
     infos = state.runs_for(pair)
-    labels = {info.label: str(info.path) for info in infos}
+    labels = {state.run_label(info): str(info.path) for info in infos}
     picked = st.selectbox("Runs for this dataset", ["—", *labels], key="run_pick")
     other = st.text_input("…or a run directory", key="run_path")
     if st.button("Use this run", key="use_run"):

@@ -6,7 +6,6 @@ per-process high-water mark) and makes every record reproducible from the comman
 
 from __future__ import annotations
 
-import json
 import shlex
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from mimea_core.benchmark.grid import BenchCell, GridSpec
 from mimea_core.benchmark.records import environment_stamp, load_records, locked, merge_records
 from mimea_core.benchmark.report import write_markdown
 from mimea_core.errors import MimeaError
+from mimea_core.runs import read_metrics
 
 
 @dataclass(frozen=True)
@@ -45,22 +45,11 @@ def train_command(cell: BenchCell, options: BenchOptions) -> list[str]:
     return cmd + list(cell.variant.flags) + list(options.extra_flags)
 
 
-def _completed_metrics(run_dir: Path) -> dict[str, Any] | None:
-    path = run_dir / "metrics.json"
-    if not path.exists():
-        return None
-    try:
-        metrics = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        return None
-    return metrics if "standard" in metrics else None
-
-
 def run_cell(cell: BenchCell, options: BenchOptions, log: Callable[[str], None]) -> dict[str, Any]:
     """Train and evaluate one cell (or reuse a finished run directory) and return its record."""
     cmd = train_command(cell, options)
     run_dir = options.runs_dir / cell.run_name
-    metrics = _completed_metrics(run_dir)
+    metrics = read_metrics(run_dir)
     wall = None
     if metrics is None:
         run_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -73,10 +62,10 @@ def run_cell(cell: BenchCell, options: BenchOptions, log: Callable[[str], None])
         if proc.returncode != 0:
             tail = log_path.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-5:]
             raise MimeaError(f"cell {cell.key} failed (exit {proc.returncode}): " + " | ".join(tail))
-        metrics = _completed_metrics(run_dir)
+        metrics = read_metrics(run_dir)
         if metrics is None:
-            raise MimeaError(f"cell {cell.key}: {run_dir}/metrics.json missing after training")
-    record = dict(metrics)
+            raise MimeaError(f"cell {cell.key}: {run_dir} holds no test metrics after training")
+    record = metrics.to_dict()
     record.update(
         {
             "grid_key": cell.key,

@@ -6,10 +6,13 @@ import argparse
 import json
 import logging
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mimea_core.config import DEVICES
 from mimea_core.errors import RunError
+
+if TYPE_CHECKING:
+    from mimea_core.evaluation.metrics import AlignmentMetrics
 
 NAME = "evaluate"
 HELP = "evaluate a trained run on its test links (standard and open protocols, one-to-one)"
@@ -69,10 +72,10 @@ def load_run_embeddings(args: argparse.Namespace) -> tuple[Any, Any, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mimea_core.evaluation import evaluate_embeddings
+    from mimea_core.evaluation import evaluate
 
     loaded, pair, emb = load_run_embeddings(args)
-    metrics = evaluate_embeddings(emb, loaded.split, csls_k=args.csls_k)
+    metrics = evaluate(emb, loaded.split, csls_k=args.csls_k)
     header = {
         "run": str(loaded.run_dir),
         "dataset": pair.name,
@@ -82,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         "csls_k": args.csls_k,
     }
     if args.json:
-        print(json.dumps({**header, **metrics}, indent=2))
+        print(json.dumps({**header, **metrics.to_dict()}, indent=2))
     else:
         print(format_metrics(header, metrics))
     return 0
@@ -92,7 +95,7 @@ def _fmt(x: float) -> str:
     return "   -  " if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.4f}"
 
 
-def format_metrics(header: dict[str, Any], metrics: dict[str, Any]) -> str:
+def format_metrics(header: dict[str, Any], metrics: AlignmentMetrics) -> str:
     """The headline table, then the detail table (both protocols x directions x similarities)."""
     lines = [
         f"{header['dataset']}  run {header['run']}",
@@ -102,16 +105,16 @@ def format_metrics(header: dict[str, Any], metrics: dict[str, Any]) -> str:
         f"{'':12}{'H@1':>8}{'H@10':>8}{'MRR':>8}",
     ]
     for proto in ("standard", "open"):
-        m = metrics[proto]
+        m = getattr(metrics, proto)
         lines.append(
             f"{proto:12}{_fmt(m['hits@1']):>8}{_fmt(m['hits@10']):>8}{_fmt(m['mrr']):>8}   KG1->KG2, CSLS"
         )
     lines.append(
-        f"{'one-to-one':12}{_fmt(metrics['one_to_one']['hits@1']):>8}{'':16}   KG1->KG2, CSLS, standard"
+        f"{'one-to-one':12}{_fmt(metrics.one_to_one['hits@1']):>8}{'':16}   KG1->KG2, CSLS, standard"
     )
     lines += ["", f"{'protocol':10}{'direction':11}{'similarity':12}{'H@1':>8}{'H@10':>8}{'MRR':>8}"]
     names = {"l2r": "KG1->KG2", "r2l": "KG2->KG1"}
-    for proto, by_direction in metrics["detail"].items():
+    for proto, by_direction in metrics.detail.items():
         for direction, by_sim in by_direction.items():
             for sim, m in by_sim.items():
                 lines.append(

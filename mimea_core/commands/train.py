@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mimea_core.config import ALL_MODALITIES, DEVICES, FUSIONS, GRAPH_ENCODERS, MIMEAConfig
 from mimea_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mimea_core.evaluation.metrics import AlignmentMetrics
 
 NAME = "train"
 HELP = "train MIMEA on a pair and evaluate it on the held-out test links"
@@ -86,15 +89,15 @@ def config_from_args(args: argparse.Namespace) -> MIMEAConfig:
     return MIMEAConfig.from_dict({**MIMEAConfig().to_dict(), **fields})
 
 
-def _summary(metrics: dict[str, Any]) -> str:
-    lines = [f"{metrics['dataset']}  seeds {metrics['seed_ratio']:g}  modalities {','.join(metrics['modalities'])}"]
+def _summary(metrics: AlignmentMetrics) -> str:
+    lines = [f"{metrics.dataset}  seeds {metrics.seed_ratio:g}  modalities {','.join(metrics.modalities or [])}"]
     for proto in ("standard", "open"):
-        m = metrics[proto]
+        m = getattr(metrics, proto)
         lines.append(f"  {proto:9s} H@1 {m['hits@1']:.4f}  H@10 {m['hits@10']:.4f}  MRR {m['mrr']:.4f}  (KG1->KG2, CSLS)")
-    lines.append(f"  one-to-one H@1 {metrics['one_to_one']['hits@1']:.4f}")
+    lines.append(f"  one-to-one H@1 {metrics.one_to_one['hits@1']:.4f}")
     lines.append(
-        f"  {metrics['epochs']} epochs, {metrics['train_seconds']:.1f} s training, "
-        f"peak RSS {metrics['peak_rss_mb']:.0f} MB, device {metrics['device']}"
+        f"  {metrics.epochs} epochs, {metrics.train_seconds:.1f} s training, "
+        f"peak RSS {metrics.peak_rss_mb:.0f} MB, device {metrics.device}"
     )
     return "\n".join(lines)
 

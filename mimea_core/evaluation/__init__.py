@@ -1,9 +1,12 @@
 """Honest evaluation: similarity (cosine, CSLS), ranks, Hits@k / MRR, standard and open protocols.
 
-Entry points: :func:`evaluate_embeddings` (all test metrics, DESIGN.md section 3 shape) and
+Entry points: :func:`evaluate` (all test metrics as :class:`AlignmentMetrics`),
+:func:`evaluate_embeddings` (the same as a plain dict, DESIGN.md section 3 shape) and
 :func:`validation_mrr` (cheap per-epoch model selection on the validation pairs).
 """
 
+from mimea_core.evaluation.api import evaluate
+from mimea_core.evaluation.metrics import AlignmentMetrics
 from mimea_core.evaluation.protocols import (
     csls_matrix,
     evaluate_embeddings,
@@ -15,9 +18,11 @@ from mimea_core.evaluation.ranking import GoldIndex, block_ranks, metrics_from_r
 from mimea_core.evaluation.similarity import row_neighbourhood_mean
 
 __all__ = [
+    "AlignmentMetrics",
     "GoldIndex",
     "block_ranks",
     "csls_matrix",
+    "evaluate",
     "evaluate_embeddings",
     "metrics_from_ranks",
     "one_to_one_hits",

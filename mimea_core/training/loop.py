@@ -1,14 +1,17 @@
-"""The training loop: mini-batches of seed pairs, validation MRR, early stopping, pseudo-seeding."""
+"""The training loop and only it: mini-batches of seed pairs, validation MRR, early stopping, pseudo-seeding.
+
+:func:`fit` seeds torch and numpy, builds the vocabulary, inputs and model, trains, and returns a
+:class:`FitResult` with the best model (by validation MRR). Evaluating and saving are the pipeline's
+job (:mod:`mimea_core.training.pipeline`).
+"""
 
 from __future__ import annotations
 
 import logging
-import math
 import resource
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,12 +19,9 @@ import torch
 
 from mimea_core.config import MIMEAConfig, resolve_device
 from mimea_core.data.types import MMKGPair, Split
-from mimea_core.embeddings import Embeddings
 from mimea_core.errors import ConfigError
-from mimea_core.evaluation import evaluate_embeddings, validation_mrr
-from mimea_core.inference import embed
-from mimea_core.model import MIMEAModel, ModelInputs, available_modalities, build_vocab, prepare_inputs
-from mimea_core.training.checkpoint import save_run
+from mimea_core.evaluation import validation_mrr
+from mimea_core.model import MIMEAModel, ModelInputs, Vocab, available_modalities, build_vocab, prepare_inputs
 from mimea_core.training.early_stopping import EarlyStopping
 from mimea_core.training.objective import batch_losses
 from mimea_core.training.progress import ProgressCallback, ProgressEvent
@@ -31,15 +31,22 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class RunResult:
-    config: MIMEAConfig
-    metrics: dict[str, Any]
-    history: list[dict[str, Any]]
-    run_dir: Path | None
+class FitResult:
+    """What the loop leaves: the best model (restored from validation), its inputs and the record."""
+
     model: MIMEAModel
-    split: Split
-    pseudo_seeds: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
-    embeddings: Embeddings | None = None
+    vocab: Vocab
+    modalities: list[str]
+    inputs: ModelInputs
+    device: str
+    history: list[dict[str, Any]]
+    extra_seeds: np.ndarray  # checked (k, 2) curator seeds that were trained on
+    pseudo_seeds: np.ndarray  # the last mined pseudo-seeds
+    epochs: int  # epochs run
+    best_epoch: int
+    best_valid_mrr: float | None  # None without validation pairs
+    stop_reason: str  # "max epochs", "early stopping", "time budget" or "cancelled"
+    train_seconds: float
 
 
 def peak_rss_mb() -> float:
@@ -83,33 +90,26 @@ def joint_embeddings(model: MIMEAModel, inputs: ModelInputs) -> tuple[torch.Tens
     return joint[:n1], joint[n1:]
 
 
-def train(
+def fit(
     pair: MMKGPair,
     config: MIMEAConfig,
-    split: Split | None = None,
+    split: Split,
     extra_seeds: np.ndarray | None = None,
-    out_dir: str | Path | None = None,
     progress: ProgressCallback | None = None,
     should_stop: Any = None,
-) -> RunResult:
-    """Train MIMEA on ``pair``; evaluate on ``split.test``; write ``out_dir`` when given.
+) -> FitResult:
+    """Train MIMEA on ``split.train`` (+ ``extra_seeds``), selecting on ``split.valid``.
 
-    ``split`` defaults to ``make_split(pair, 0.2, config.seed)``. ``extra_seeds`` (k, 2) local pairs
-    (e.g. curator-accepted) are added to the training seeds. ``progress`` receives a
-    :class:`ProgressEvent` at least once per epoch; ``should_stop()`` is polled between optimizer
-    steps and ends training early (the best state so far is kept, evaluated and saved).
+    ``extra_seeds`` (k, 2) local pairs (e.g. curator-accepted) are added to the training seeds.
+    ``progress`` receives a :class:`ProgressEvent` at least once per epoch; ``should_stop()`` is
+    polled between optimizer steps and ends training early (the best state so far is kept).
     """
-    t_start = time.perf_counter()
     if config.num_threads > 0 and torch.get_num_threads() != config.num_threads:
         torch.set_num_threads(config.num_threads)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     device = resolve_device(config.device)
-    if split is None:
-        from mimea_core.data import make_split
-
-        split = make_split(pair, seed_ratio=0.2, seed=config.seed)
     extra = _check_pairs(extra_seeds, pair, "extra seeds")
     n1 = pair.kg1.num_entities
 
@@ -208,47 +208,9 @@ def train(
         epoch, stop_reason, stopper.best_score, stopper.best_epoch, train_seconds,
     )  # fmt: skip
 
-    t_eval = time.perf_counter()
-    emb = embed(model, pair, inputs=inputs)
-    metrics: dict[str, Any] = {
-        "dataset": pair.name,
-        "seed_ratio": float(split.seed_ratio),
-        "split_seed": int(split.seed),
-        "modalities": list(modalities),
-    }
-    metrics.update(evaluate_embeddings(emb, split, csls_k=3))
-    log.info("test evaluation took %.1f s", time.perf_counter() - t_eval)
-    metrics.update(
-        {
-            "epochs": epoch,
-            "train_seconds": round(train_seconds, 2),
-            "peak_rss_mb": round(peak_rss_mb(), 1),
-            "device": device,
-        }
-    )
-    if progress is not None:
-        std = metrics.get("standard", {})
-        progress(
-            ProgressEvent(
-                epoch, config.epochs, {}, stopper.best_score if len(valid) else None,
-                time.perf_counter() - t_train,
-                f"stopped: {stop_reason}; test H@1 {std.get('hits@1', math.nan):.4f}",
-            )
-        )  # fmt: skip
-    run_dir = None
-    if out_dir is not None:
-        meta = {
-            "dataset": pair.source or pair.name,
-            "dataset_name": pair.name,
-            "fingerprint": pair.fingerprint,
-            "modalities": list(modalities),
-            "num_entities": [pair.kg1.num_entities, pair.kg2.num_entities],
-            "best_epoch": stopper.best_epoch,
-            "stop_reason": stop_reason,
-            "total_seconds": round(time.perf_counter() - t_start, 2),
-        }
-        run_dir = save_run(
-            out_dir, state_dict=model.state_dict(), config=config, vocab=vocab, split=split,
-            extra_seeds=extra, pseudo_seeds=pseudo, metrics=metrics, history=history, meta=meta,
-        )  # fmt: skip
-    return RunResult(config, metrics, history, run_dir, model, split, pseudo, emb)
+    return FitResult(
+        model=model, vocab=vocab, modalities=list(modalities), inputs=inputs, device=device,
+        history=history, extra_seeds=extra, pseudo_seeds=pseudo, epochs=epoch, best_epoch=stopper.best_epoch,
+        best_valid_mrr=stopper.best_score if len(valid) else None, stop_reason=stop_reason,
+        train_seconds=train_seconds,
+    )  # fmt: skip
