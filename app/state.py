@@ -285,7 +285,7 @@ def candidates(run_dir: str, choice: DataChoice, top_k: int = TOP_K) -> pd.DataF
 
 @st.cache_data(show_spinner="Evaluating each modality…", max_entries=8)
 def modality_accuracy(run_dir: str, choice: DataChoice) -> pd.DataFrame:
-    from mimea_core.explain import modality_accuracy as _acc
+    from mimea_core.evaluation import modality_accuracy as _acc
 
     return _acc(embeddings(run_dir, choice), load_run(run_dir).split)
 
@@ -317,24 +317,13 @@ def whatif(
     scale: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Weights before/after and (for KG1 entities) the candidate ranking before/after an override."""
-    from mimea_core.candidates import suggest
-    from mimea_core.explain import whatif_ranking, whatif_weights
-    from mimea_core.inference import ModalityOverride, embed
+    from mimea_core.explain import whatif as _whatif
 
-    base = embeddings(run_dir, choice)
-    override = ModalityOverride(
-        kg=kg, entities=np.asarray(entities, dtype=np.int64), modality=modality, mode=mode, scale=scale
-    )
-    changed = embed(load_run(run_dir).model, load_dataset(choice), overrides=(override,))
-    weights = whatif_weights(base, changed, kg, np.asarray(entities))
-    ranking = pd.DataFrame()
-    if kg == 1:
-        seeds = load_run(run_dir).seed_pairs
-        sources = np.asarray(entities, dtype=np.int64)
-        before = suggest(base, top_k=TOP_K, sources=sources, exclude_kg2=seeds[:, 1])
-        after = suggest(changed, top_k=TOP_K, sources=sources, exclude_kg2=seeds[:, 1])
-        ranking = whatif_ranking(before, after)
-    return weights, ranking
+    run = load_run(run_dir)
+    return _whatif(
+        run.model, load_dataset(choice), embeddings(run_dir, choice), kg=kg, entities=np.asarray(entities),
+        modality=modality, mode=mode, scale=scale, seed_pairs=run.seed_pairs, top_k=TOP_K,
+    )  # fmt: skip
 
 
 @st.cache_data(show_spinner="Solving the transport problem…", max_entries=32)

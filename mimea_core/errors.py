@@ -39,5 +39,9 @@ class RunError(MimeaError):
     """A training run directory is missing, half-written, or not loadable."""
 
 
+class CurationError(MimeaError):
+    """A decision cannot be recorded or undone (bad value, nothing to undo, wrong dataset)."""
+
+
 class ConfigError(MimeaError):
     """A configuration value is invalid (unknown modality, ratio out of range, ...)."""

@@ -24,17 +24,18 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 
 from mimea_core.config import MIMEAConfig, resolve_device
 from mimea_core.data.types import Split
-from mimea_core.embeddings import Embeddings
 from mimea_core.errors import MimeaError, RunError
-from mimea_core.evaluation.metrics import AlignmentMetrics
-from mimea_core.model import MIMEAModel, Vocab
+from mimea_core.metrics import AlignmentMetrics
+
+if TYPE_CHECKING:  # torch and the model load only when a run is saved or loaded
+    from mimea_core.embeddings import Embeddings
+    from mimea_core.model import MIMEAModel, Vocab
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,8 @@ def load_split(path: Path) -> tuple[Split, np.ndarray, np.ndarray]:
 
 def save_run(run: RunResult, out_dir: str | Path) -> Path:
     """Write ``run`` to ``out_dir`` atomically (replacing a previous run there); returns the path."""
+    import torch
+
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise RunError(f"{out}: exists and is not a directory; choose another --out")
@@ -172,6 +175,10 @@ def load_run(run_dir: str | Path, device: str = "auto") -> RunResult:
     marker), unreadable files, or weights that are not a plain tensor state dict (e.g. a pickle
     that would run code).
     """
+    import torch
+
+    from mimea_core.model import MIMEAModel, Vocab
+
     run = Path(run_dir)
     if not run.is_dir() and recover_interrupted_save(run):
         log.warning("%s: restored the previous run that an interrupted save had moved aside", run)

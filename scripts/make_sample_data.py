@@ -29,8 +29,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from mimea_core.data import load_pair  # noqa: E402
+from mimea_core.data.formats.mmkb import kg_files  # noqa: E402
 from mimea_core.data.lines import triple_fields  # noqa: E402
-from mimea_core.data.mmkb import kg_files  # noqa: E402
 
 PAIRS = {"fb15k-db15k-small": ("FB15K", "DB15K"), "fb15k-yago15k-small": ("FB15K", "YAGO15K")}
 

@@ -14,22 +14,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the app package 
 
 from app.safe import md  # noqa: E402
 from app.uploads import write_upload_pair  # noqa: E402
-from mimea_core.curation import DecisionStore
+from mimea_core.curation import DecisionStore, filter_queue, next_undecided, order_queue, review_queue
 from mimea_core.data import load_pair
 from mimea_core.data.types import KnowledgeGraph, MMKGPair, Split
 from mimea_core.embeddings import Embeddings
 from mimea_core.errors import DataFormatError
+from mimea_core.evaluation import untouched_split
 from mimea_core.explain import (
     block_targets,
     entity_card,
-    filter_queue,
-    next_undecided,
-    order_queue,
     pair_modalities,
-    review_queue,
     sample_entities,
     transport_block,
-    untouched_split,
     weight_records,
     weight_summary,
 )

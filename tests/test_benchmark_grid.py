@@ -11,10 +11,10 @@ import json
 import pytest
 
 from mimea_core import runs
-from mimea_core.benchmark.grid import ABLATIONS, GRIDS, GridSpec
-from mimea_core.benchmark.records import load_records
-from mimea_core.benchmark.report import hits_plot, markdown_table
-from mimea_core.benchmark.runner import BenchOptions, run_grid, train_command
+from mimea_core.benchmarking.grid import ABLATIONS, GRIDS, GridSpec
+from mimea_core.benchmarking.records import load_records
+from mimea_core.benchmarking.report import hits_plot, markdown_table
+from mimea_core.benchmarking.runner import BenchOptions, run_grid, train_command
 from mimea_core.cli import main
 from mimea_core.errors import ConfigError, MimeaError
 

@@ -10,7 +10,7 @@ import rdflib
 from sssom.parsers import parse_sssom_table
 from sssom.validators import validate
 
-from mimea_core.curation import CurationError, DecisionStore, entity_iri, escape_iri
+from mimea_core.curation import CurationError, DecisionStore, entity_iri, escape_iri, write_accepted
 from mimea_core.data.types import KnowledgeGraph, MMKGPair
 from mimea_core.errors import MimeaError
 
@@ -128,7 +128,7 @@ def test_conflicts_are_flagged_and_left_out_of_exports(store, pair, tmp_path):
     assert "alice: accept" in conflicts.loc[0, "positions"] and "bob: reject" in conflicts.loc[0, "positions"]
     store.record(1, 1, "accept", "bob")
     np.testing.assert_array_equal(store.accepted_pairs(), [[1, 1]])
-    nt = store.export_ntriples(tmp_path / "out.nt", pair).read_text()
+    nt = write_accepted(tmp_path / "out.nt", store, pair, "ntriples").read_text()
     assert "Dominican_Republic" not in nt and "Victor_Miller" in nt
     # alice changing her mind to reject resolves it; so does a resolution row
     store.record(0, 0, "reject", "alice")
@@ -155,7 +155,7 @@ def _decide_all(store: DecisionStore) -> None:
 
 def test_sssom_export_parses_and_validates(store, pair, tmp_path):
     _decide_all(store)
-    path = store.export_sssom(tmp_path / "out.sssom.tsv", pair)
+    path = write_accepted(tmp_path / "out.sssom.tsv", store, pair, "sssom")
     text = path.read_text()
     assert text.startswith("#curie_map:")
     msdf = parse_sssom_table(path)
@@ -178,14 +178,14 @@ def test_sssom_export_parses_and_validates(store, pair, tmp_path):
 
 def test_sssom_owl_same_as_predicate(store, pair, tmp_path):
     _decide_all(store)
-    msdf = parse_sssom_table(store.export_sssom(tmp_path / "o.tsv", pair, predicate_id="owl:sameAs"))
+    msdf = parse_sssom_table(write_accepted(tmp_path / "o.tsv", store, pair, "sssom", predicate_id="owl:sameAs"))
     validate(msdf)
     assert set(msdf.df["predicate_id"]) == {"owl:sameAs"}
 
 
 def test_ntriples_export_parses(store, pair, tmp_path):
     _decide_all(store)
-    path = store.export_ntriples(tmp_path / "out.nt", pair)
+    path = write_accepted(tmp_path / "out.nt", store, pair, "ntriples")
     graph = rdflib.Graph()
     graph.parse(path, format="nt")
     same_as = rdflib.OWL.sameAs
@@ -201,7 +201,7 @@ def test_csv_export(store, pair, tmp_path):
     import pandas as pd
 
     _decide_all(store)
-    df = pd.read_csv(store.export_csv(tmp_path / "out.csv", pair))
+    df = pd.read_csv(write_accepted(tmp_path / "out.csv", store, pair, "csv"))
     assert list(df["source"]) == [0, 1, 2, 3]
     assert df.loc[1, "source_name"] == "<img src=x onerror=alert(1)>"
     assert df.loc[0, "target_iri"] == "http://dbpedia.org/resource/Dominican_Republic"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mimea_core.data import load_pair
-from mimea_core.data.tsv import write_pair
+from mimea_core.data.formats.tsv import write_pair
 from mimea_core.errors import DataFormatError
 
 SAMPLE = "fb15k-db15k-small"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mimea_core.data import load_pair
-from mimea_core.data.openke import read_kg as read_openke
+from mimea_core.data.formats.openke import read_kg as read_openke
 
 pytestmark = pytest.mark.realdata
 

@@ -11,17 +11,9 @@ import streamlit as st
 from app import charts, state
 from app.safe import md
 from app.shortcuts import review_shortcuts
+from mimea_core.curation import ORDERINGS, filter_queue, next_undecided, order_queue, review_queue
 from mimea_core.errors import MimeaError
-from mimea_core.explain import (
-    ORDERINGS,
-    entity_card,
-    entity_weights,
-    filter_queue,
-    next_undecided,
-    order_queue,
-    pair_modalities,
-    review_queue,
-)
+from mimea_core.explain import entity_card, entity_weights, pair_modalities
 
 st.title("Candidates")
 ctx = state.page_context()

@@ -13,7 +13,7 @@ from app.safe import md
 from mimea_core.curation import csv_text, ntriples_text, sssom_text
 from mimea_core.curation.export import in_pair
 from mimea_core.errors import MimeaError
-from mimea_core.explain import compare_runs
+from mimea_core.evaluation import compare_runs
 
 st.title("Decisions & export")
 pair = state.current_pair()

@@ -6,7 +6,8 @@ import numpy as np
 import streamlit as st
 
 from app import charts, state
-from mimea_core.explain import block_targets, filter_queue, order_queue, review_queue
+from mimea_core.curation import filter_queue, order_queue, review_queue
+from mimea_core.explain import block_targets
 
 st.title("Transport plan")
 ctx = state.page_context()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mimea_core.benchmark.grid import GRIDS, SEED_RATIOS
-from mimea_core.benchmark.records import load_records, merge_records
-from mimea_core.benchmark.report import write_markdown, write_plot
-from mimea_core.benchmark.runner import BenchOptions, run_grid
+from mimea_core.benchmarking.grid import GRIDS, SEED_RATIOS
+from mimea_core.benchmarking.records import load_records, merge_records
+from mimea_core.benchmarking.report import write_markdown, write_plot
+from mimea_core.benchmarking.runner import BenchOptions, run_grid
 from mimea_core.errors import ConfigError
 
 NAME = "bench"

@@ -12,7 +12,7 @@ from mimea_core.config import DEVICES
 from mimea_core.errors import RunError
 
 if TYPE_CHECKING:
-    from mimea_core.evaluation.metrics import AlignmentMetrics
+    from mimea_core.metrics import AlignmentMetrics
 
 NAME = "evaluate"
 HELP = "evaluate a trained run on its test links (standard and open protocols, one-to-one)"

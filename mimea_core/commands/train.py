@@ -11,7 +11,7 @@ from mimea_core.config import ALL_MODALITIES, DEVICES, FUSIONS, GRAPH_ENCODERS, 
 from mimea_core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from mimea_core.evaluation.metrics import AlignmentMetrics
+    from mimea_core.metrics import AlignmentMetrics
 
 NAME = "train"
 HELP = "train MIMEA on a pair and evaluate it on the held-out test links"

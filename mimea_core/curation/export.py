@@ -25,7 +25,7 @@ from mimea_core.curation.identifiers import PrefixMap, curator_iri, entity_iri
 from mimea_core.fileio import atomic_write_text
 
 if TYPE_CHECKING:
-    from mimea_core.curation.store import PairState
+    from mimea_core.curation.store import DecisionStore, PairState
     from mimea_core.data.types import MMKGPair
 
 SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
@@ -190,3 +190,23 @@ def ntriples_text(states: Sequence[PairState], pair: MMKGPair) -> str:
 
 def write_ntriples(path: str | Path, states: Sequence[PairState], pair: MMKGPair) -> Path:
     return atomic_write_text(path, ntriples_text(states, pair))
+
+
+#: Export format -> (file writer, usual file suffix).
+EXPORT_FORMATS = {
+    "sssom": (write_sssom, ".sssom.tsv"),
+    "csv": (write_csv, ".csv"),
+    "ntriples": (write_ntriples, ".nt"),
+}
+
+
+def write_accepted(path: str | Path, store: DecisionStore, pair: MMKGPair, fmt: str = "sssom", **metadata: str) -> Path:
+    """The store's accepted, conflict-free pairs written as ``fmt`` (a key of :data:`EXPORT_FORMATS`);
+    ``metadata`` (SSSOM only) sets mapping-set fields such as ``predicate_id``."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(EXPORT_FORMATS)}")
+    if fmt == "sssom":
+        return write_sssom(path, store.accepted_states(), pair, **metadata)
+    if metadata:
+        raise ValueError(f"metadata fields are SSSOM only, not for {fmt!r}")
+    return EXPORT_FORMATS[fmt][0](path, store.accepted_states(), pair)

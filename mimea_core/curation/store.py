@@ -39,10 +39,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from mimea_core.errors import MimeaError
+from mimea_core.errors import CurationError
 
 if TYPE_CHECKING:
-    from mimea_core.data.types import MMKGPair
+    pass
 
 DECISIONS = ("accept", "reject", "skip")
 UNDECIDED = "undecided"
@@ -75,10 +75,6 @@ _SCHEMA = (
 )
 
 _COLUMNS = ["id", "source", "target", "decision", "curator", "note", "created_at", "undoes", "resolution"]
-
-
-class CurationError(MimeaError):
-    """A decision cannot be recorded or undone (bad value, nothing to undo, wrong dataset)."""
 
 
 @dataclass
@@ -420,22 +416,3 @@ class DecisionStore:
         """SQLite's ``PRAGMA integrity_check`` result (``"ok"`` when the file is sound)."""
         with self._connect() as conn:
             return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
-
-    # -- exports -----------------------------------------------------------------------------
-    def export_sssom(self, path: str | Path, pair: MMKGPair, **metadata: str) -> Path:
-        """Accepted, conflict-free pairs as an SSSOM TSV file (see :mod:`mimea_core.curation.export`)."""
-        from mimea_core.curation.export import write_sssom
-
-        return write_sssom(path, self.accepted_states(), pair, **metadata)
-
-    def export_csv(self, path: str | Path, pair: MMKGPair) -> Path:
-        """Accepted, conflict-free pairs as CSV with ids, IRIs, names, curators, dates and notes."""
-        from mimea_core.curation.export import write_csv
-
-        return write_csv(path, self.accepted_states(), pair)
-
-    def export_ntriples(self, path: str | Path, pair: MMKGPair) -> Path:
-        """Accepted, conflict-free pairs as ``owl:sameAs`` N-Triples."""
-        from mimea_core.curation.export import write_ntriples
-
-        return write_ntriples(path, self.accepted_states(), pair)

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 def _code_version() -> str:
     """Hash of the data layer's own source, so a changed reader never serves an old parse."""
     digest = hashlib.blake2b(digest_size=8)
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

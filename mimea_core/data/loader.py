@@ -1,8 +1,9 @@
 """``load_pair``: one PATH (a folder holding one pair, or a ``*.toml`` pair description) to an MMKGPair.
 
-Folder formats are recognised from their file names, in this order:
+Folder formats are recognised from their file names, in the order of
+:data:`mimea_core.data.formats.registry.PAIR_FORMATS`:
 
-1. a ``pair.toml`` inside the folder (a pair description, see :mod:`mimea_core.data.pairfile`);
+1. a ``pair.toml`` inside the folder (a pair description, see :mod:`mimea_core.data.formats.pairfile`);
 2. MMKB: two KG subfolders with ``*_EntityTriples.txt``, one of them holding ``*_SameAsLink.txt``
    (that one is KG2, as in MMKB where DB15K/YAGO15K hold the links to FB15K);
 3. MMEA preprocessed: ``ent_ids_1``, ``ent_ids_2``, ``ill_ent_ids``;
@@ -16,8 +17,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mimea_core.data import cache, idformat, mmkb, openke, pairfile, tsv
+from mimea_core.data import cache
 from mimea_core.data.features import load_features
+from mimea_core.data.formats import pairfile
+from mimea_core.data.formats.registry import PAIR_FORMATS
 from mimea_core.data.pair import FeatureSpec, PairPlan
 from mimea_core.data.types import MMKGPair
 from mimea_core.errors import DataFormatError
@@ -27,24 +30,6 @@ LOOKED_FOR = (
     "MMEA files (ent_ids_1, ent_ids_2, ill_ent_ids); JAPE/DBP15K files (ent_ids_1, ent_ids_2, ref_ent_ids); "
     "our TSV layout (links.tsv, kg1/triples.tsv, kg2/triples.tsv)"
 )
-
-
-def _mmkb_plan(folder: Path) -> PairPlan | None:
-    kg_dirs = sorted(p for p in folder.iterdir() if mmkb.is_mmkb_kg(p))
-    if not kg_dirs:
-        return None
-    with_links = [p for p in kg_dirs if mmkb.find_links(p) is not None]
-    if len(kg_dirs) != 2 or len(with_links) != 1:
-        names = ", ".join(p.name for p in kg_dirs)
-        raise DataFormatError(
-            folder,
-            None,
-            f"holds {len(kg_dirs)} MMKB KG folder(s) ({names}), {len(with_links)} with a *_SameAsLink.txt; expected "
-            "exactly two, one holding the links (address a pair of a larger MMKB folder with a .toml, see datasets/)",
-        )
-    kg2_dir = with_links[0]
-    kg1_dir = next(p for p in kg_dirs if p != kg2_dir)
-    return mmkb.pair_plan(kg1_dir, kg2_dir)
 
 
 def plan_for(path: Path) -> PairPlan:
@@ -64,20 +49,10 @@ def plan_for(path: Path) -> PairPlan:
         )
     if (path / "pair.toml").is_file():
         return pairfile.plan(path / "pair.toml")
-    found = _mmkb_plan(path)
-    if found is not None:
-        return found
-    if idformat.is_idformat(path):
-        return idformat.plan(path)
-    if tsv.is_tsv_pair(path):
-        return tsv.plan(path)
-    if openke.is_openke(path):
-        raise DataFormatError(
-            path,
-            None,
-            "holds one KG in the OpenKE id format; a pair of two OpenKE folders is addressed by a "
-            ".toml naming both and the links file (see datasets/*.toml)",
-        )
+    for detect in PAIR_FORMATS.values():
+        found = detect(path)
+        if found is not None:
+            return found
     raise DataFormatError(path, None, f"no recognisable pair format; looked for {LOOKED_FOR}")
 
 

@@ -6,7 +6,7 @@ Entry points: :func:`evaluate` (all test metrics as :class:`AlignmentMetrics`),
 """
 
 from mimea_core.evaluation.api import evaluate
-from mimea_core.evaluation.metrics import AlignmentMetrics
+from mimea_core.evaluation.modalities import modality_accuracy
 from mimea_core.evaluation.protocols import (
     csls_matrix,
     evaluate_embeddings,
@@ -15,18 +15,23 @@ from mimea_core.evaluation.protocols import (
     validation_mrr,
 )
 from mimea_core.evaluation.ranking import GoldIndex, block_ranks, metrics_from_ranks
+from mimea_core.evaluation.retrain import compare_runs, untouched_split
 from mimea_core.evaluation.similarity import row_neighbourhood_mean
+from mimea_core.metrics import AlignmentMetrics
 
 __all__ = [
     "AlignmentMetrics",
     "GoldIndex",
     "block_ranks",
+    "compare_runs",
     "csls_matrix",
     "evaluate",
     "evaluate_embeddings",
     "metrics_from_ranks",
+    "modality_accuracy",
     "one_to_one_hits",
     "rank_queries",
     "row_neighbourhood_mean",
+    "untouched_split",
     "validation_mrr",
 ]

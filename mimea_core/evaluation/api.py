@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from mimea_core.embeddings import Embeddings
-from mimea_core.evaluation.metrics import AlignmentMetrics
 from mimea_core.evaluation.protocols import evaluate_embeddings
+from mimea_core.metrics import AlignmentMetrics
 
 if TYPE_CHECKING:
     from mimea_core.data.types import MMKGPair, Split

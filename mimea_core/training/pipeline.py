@@ -13,8 +13,8 @@ import numpy as np
 from mimea_core.config import MIMEAConfig
 from mimea_core.data.types import MMKGPair, Split
 from mimea_core.evaluation import evaluate_embeddings
-from mimea_core.evaluation.metrics import AlignmentMetrics
 from mimea_core.inference import embed
+from mimea_core.metrics import AlignmentMetrics
 from mimea_core.runs import RunResult, save_run
 from mimea_core.training.loop import fit, peak_rss_mb
 from mimea_core.training.progress import ProgressCallback, ProgressEvent

@@ -185,3 +185,22 @@ def root_pair_plan(root: Path, pair: str) -> PairPlan:
     if len(parts) != 2 or not all(parts):
         raise DataFormatError(root, None, f"pair name {pair!r}: expected 'KG1-KG2', e.g. 'FB15K-DB15K'")
     return pair_plan(Path(root) / parts[0], Path(root) / parts[1], name=pair)
+
+
+def detect_pair(folder: Path) -> PairPlan | None:
+    """The plan of a folder holding exactly two MMKB KG folders (KG2 = the one with the links), else None."""
+    kg_dirs = sorted(p for p in folder.iterdir() if is_mmkb_kg(p))
+    if not kg_dirs:
+        return None
+    with_links = [p for p in kg_dirs if find_links(p) is not None]
+    if len(kg_dirs) != 2 or len(with_links) != 1:
+        names = ", ".join(p.name for p in kg_dirs)
+        raise DataFormatError(
+            folder,
+            None,
+            f"holds {len(kg_dirs)} MMKB KG folder(s) ({names}), {len(with_links)} with a *_SameAsLink.txt; expected "
+            "exactly two, one holding the links (address a pair of a larger MMKB folder with a .toml, see datasets/)",
+        )
+    kg2_dir = with_links[0]
+    kg1_dir = next(p for p in kg_dirs if p != kg2_dir)
+    return pair_plan(kg1_dir, kg2_dir)

@@ -19,7 +19,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from mimea_core.benchmark.report import write_markdown
+from mimea_core.benchmarking.report import write_markdown
 from mimea_core.errors import MimeaError
 from mimea_core.fileio import atomic_write_text
 

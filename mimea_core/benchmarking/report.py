@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mimea_core.benchmark.baselines import PUBLISHED_MEAFORMER, SAME_FILES
+from mimea_core.benchmarking.baselines import PUBLISHED_MEAFORMER, SAME_FILES
 from mimea_core.fileio import atomic_write_text
 
 

@@ -136,3 +136,8 @@ def write_pair(pair, folder: Path) -> None:
                 handle.writelines(f"{e[i]}\t{img}\n" for i, img in kg.images.items())
     with open(folder / "links.tsv", "w", encoding="utf-8") as handle:
         handle.writelines(f"{pair.kg1.entities[a]}\t{pair.kg2.entities[b]}\n" for a, b in pair.links.tolist())
+
+
+def detect_pair(folder: Path) -> PairPlan | None:
+    """The plan of ``folder`` when it is in this layout, else None."""
+    return plan(folder) if is_tsv_pair(folder) else None

@@ -29,15 +29,11 @@ import re
 import tomllib
 from pathlib import Path
 
-from mimea_core.data import mmkb, openke, tsv
+from mimea_core.data.formats import mmkb
+from mimea_core.data.formats.registry import KG_FORMATS
 from mimea_core.data.pair import FeatureSpec, PairPlan, assemble
 from mimea_core.errors import DataFormatError
 
-KG_FORMATS = {
-    "mmkb": (lambda folder: list(mmkb.kg_files(folder).values()), mmkb.read_kg),
-    "openke": (openke.input_files, openke.read_kg),
-    "tsv": (tsv.kg_input_files, tsv.read_kg),
-}
 _VAR = re.compile(r"\$\{(\w+)\}")
 
 
@@ -134,13 +130,13 @@ def plan(path: Path) -> PairPlan:
     links_path = resolve(_string(_table(doc, "links", path), "path", "[links]", path))
     files = []
     for fmt, folder, _ in kgs:
-        files += KG_FORMATS[fmt][0](folder)
+        files += KG_FORMATS[fmt].files(folder)
     if not links_path.is_file():
         raise DataFormatError(links_path, None, f"links file not found (named in {path})")
     files.append(links_path)
 
     def build(strict: bool):
-        builders = [KG_FORMATS[fmt][1](folder, name) for fmt, folder, name in kgs]
+        builders = [KG_FORMATS[fmt].read(folder, name) for fmt, folder, name in kgs]
         name = (
             doc.get("name") if isinstance(doc.get("name"), str) else f"{builders[0].name}-{builders[1].name}"
         )

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mimea_core.data import mmkb
 from mimea_core.data.builder import KGBuilder
+from mimea_core.data.formats import mmkb
 from mimea_core.data.lines import parse_int, split_last
 from mimea_core.data.textio import data_lines, read_lines
 from mimea_core.errors import DataFormatError
@@ -133,3 +133,14 @@ def read_kg(folder: Path, name: str | None = None) -> KGBuilder:
         else:
             mmkb.read_attributes(path, builder)
     return builder
+
+
+def detect_pair(folder: Path) -> None:
+    """A folder with one OpenKE KG is not a pair: say how to address one (a .toml naming two)."""
+    if is_openke(folder):
+        raise DataFormatError(
+            folder,
+            None,
+            "holds one KG in the OpenKE id format; a pair of two OpenKE folders is addressed by a "
+            ".toml naming both and the links file (see datasets/*.toml)",
+        )

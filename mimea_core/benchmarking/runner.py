@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mimea_core.benchmark.grid import BenchCell, GridSpec
-from mimea_core.benchmark.records import environment_stamp, load_records, locked, merge_records
-from mimea_core.benchmark.report import write_markdown
+from mimea_core.benchmarking.grid import BenchCell, GridSpec
+from mimea_core.benchmarking.records import environment_stamp, load_records, locked, merge_records
+from mimea_core.benchmarking.report import write_markdown
 from mimea_core.errors import MimeaError
 from mimea_core.runs import read_metrics
 

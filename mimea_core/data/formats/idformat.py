@@ -167,3 +167,8 @@ def plan(folder: Path) -> PairPlan:
         map2 = {g: i for i, g in enumerate(ids2)}
         features["visual"] = (FeatureSpec(pickles[0], id_map=map1), FeatureSpec(pickles[0], id_map=map2))
     return PairPlan(name=folder.name, format=fmt, files=files, build=build, features=features)
+
+
+def detect_pair(folder: Path) -> PairPlan | None:
+    """The plan of ``folder`` when it is in this layout, else None."""
+    return plan(folder) if is_idformat(folder) else None
