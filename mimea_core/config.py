@@ -3,7 +3,8 @@
 Every module of the model has a switch here, so each ablation is one field (and one command-line
 flag, see :mod:`mimea_core.commands.train`):
 
-- ``modalities``: which encoders exist (graph, relation, attribute, visual, name);
+- ``modalities``: which encoders exist (graph, relation, attribute, visual, name: the keys of
+  :data:`mimea_core.registry.MODALITY_ENCODERS`);
 - ``fusion``: ``"beta"`` (probability-guided, the MIMEA default), ``"attention"`` (plain cross-modal
   attention weights, MEAformer-like) or ``"uniform"`` (equal weights);
 - ``use_ot``: optimal-transport modal alignment on/off (off = naive mean alignment, i.e. nothing);
@@ -17,11 +18,14 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from mimea_core import registry
 from mimea_core.errors import ConfigError
 
-ALL_MODALITIES = ("graph", "relation", "attribute", "visual", "name")
-FUSIONS = ("beta", "uniform", "attention")
-GRAPH_ENCODERS = ("gat", "gcn")
+# The valid names, read from the registries (:mod:`mimea_core.registry`); kept here as tuples for
+# the validation below and for older callers.
+ALL_MODALITIES = tuple(registry.MODALITY_ENCODERS)
+FUSIONS = tuple(registry.FUSIONS)
+GRAPH_ENCODERS = tuple(registry.GRAPH_ENCODERS)
 DEVICES = ("auto", "cpu", "cuda")
 
 

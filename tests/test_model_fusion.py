@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mimea_core.model.fusion import ModalFusion
+from mimea_core.model.fusion import build_fusion
 
 
 def _batch(b=16, m=4, d=8):
@@ -19,7 +19,7 @@ def _batch(b=16, m=4, d=8):
 @pytest.mark.parametrize("sample", [False, True])
 def test_beta_weights_in_unit_interval_and_sum_to_one_over_present(sample):
     x, present = _batch()
-    fusion = ModalFusion(4, 8, "beta", heads=2)
+    fusion = build_fusion("beta", 4, 8, heads=2)
     out = fusion(x, present, sample=sample)
     w = out.weights
     assert torch.all(w[~present] == 0)
@@ -37,7 +37,7 @@ def test_beta_weights_in_unit_interval_and_sum_to_one_over_present(sample):
 
 def test_beta_inference_is_deterministic_training_samples():
     x, present = _batch()
-    fusion = ModalFusion(4, 8, "beta", heads=2)
+    fusion = build_fusion("beta", 4, 8, heads=2)
     m1 = fusion(x, present, sample=False).weights
     m2 = fusion(x, present, sample=False).weights
     assert torch.equal(m1, m2)
@@ -50,7 +50,7 @@ def test_beta_inference_is_deterministic_training_samples():
 def test_sampled_weights_are_differentiable():
     x, present = _batch()
     x.requires_grad_(True)
-    fusion = ModalFusion(4, 8, "beta", heads=2)
+    fusion = build_fusion("beta", 4, 8, heads=2)
     out = fusion(x, present, sample=True)
     (out.joint[:, :8].sum() + out.weights[:, 1].sum()).backward()
     assert fusion.head_w.grad is not None and fusion.head_w.grad.abs().sum() > 0
@@ -59,11 +59,11 @@ def test_sampled_weights_are_differentiable():
 
 def test_uniform_and_attention_fusions():
     x, present = _batch()
-    uni = ModalFusion(4, 8, "uniform")(x, present, sample=True)
+    uni = build_fusion("uniform", 4, 8)(x, present, sample=True)
     expected = present.float() / present.float().sum(1, keepdim=True)
     assert torch.allclose(uni.weights, expected)
     assert torch.all(uni.weight_var == 0) and uni.alpha is None
-    att = ModalFusion(4, 8, "attention", heads=2)(x, present, sample=True)
+    att = build_fusion("attention", 4, 8, heads=2)(x, present, sample=True)
     assert torch.allclose(att.weights.sum(1), torch.ones(16), atol=1e-5)
     assert torch.all(att.weights[~present] == 0)
     assert not torch.allclose(att.joint, uni.joint)
@@ -71,7 +71,7 @@ def test_uniform_and_attention_fusions():
 
 def test_absent_modality_does_not_change_joint():
     x, present = _batch()
-    fusion = ModalFusion(4, 8, "beta", heads=2).eval()
+    fusion = build_fusion("beta", 4, 8, heads=2).eval()
     out = fusion(x, present, sample=False)
     x2 = x.clone()
     x2[~present] = torch.randn(int((~present).sum()), 8) * 100  # garbage in absent slots
@@ -83,7 +83,7 @@ def test_absent_modality_does_not_change_joint():
 def test_entity_without_any_modality_gets_zero_weights_not_nan(kind):
     x, present = _batch()
     present[3] = False
-    out = ModalFusion(4, 8, kind, heads=2)(x, present, sample=kind == "beta")
+    out = build_fusion(kind, 4, 8, heads=2)(x, present, sample=kind == "beta")
     assert torch.isfinite(out.joint).all() and torch.isfinite(out.weights).all()
     assert torch.all(out.weights[3] == 0) and torch.all(out.joint[3] == 0)
     assert torch.allclose(out.weights[4].sum(), torch.tensor(1.0))

@@ -9,8 +9,8 @@ import streamlit as st
 
 from app import charts, state
 from app.safe import md
-from mimea_core.config import ALL_MODALITIES, FUSIONS
 from mimea_core.errors import MimeaError
+from mimea_core.registry import FUSIONS, MODALITY_ENCODERS
 
 st.title("Train")
 pair = state.current_pair()
@@ -58,9 +58,9 @@ with st.form("train_form"):
     default = state.QUICK_CONFIG
     c1, c2, c3 = st.columns(3)
     modalities = c1.multiselect(
-        "Modalities", ALL_MODALITIES, default=list(default.modalities), key="t_modalities"
+        "Modalities", list(MODALITY_ENCODERS), default=list(default.modalities), key="t_modalities"
     )
-    fusion = c1.selectbox("Fusion", FUSIONS, index=FUSIONS.index(default.fusion), key="t_fusion")
+    fusion = c1.selectbox("Fusion", list(FUSIONS), index=list(FUSIONS).index(default.fusion), key="t_fusion")
     use_ot = c2.checkbox("Optimal-transport modal alignment", value=default.use_ot, key="t_ot")
     modal_contrastive = c2.checkbox(
         "Per-modality contrastive terms", value=default.modal_contrastive, key="t_mc"

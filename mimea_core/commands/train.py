@@ -7,8 +7,9 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from mimea_core.config import ALL_MODALITIES, DEVICES, FUSIONS, GRAPH_ENCODERS, MIMEAConfig
+from mimea_core.config import DEVICES, MIMEAConfig
 from mimea_core.errors import ConfigError
+from mimea_core.registry import FUSIONS, GRAPH_ENCODERS, MODALITY_ENCODERS, choices_help
 
 if TYPE_CHECKING:
     from mimea_core.metrics import AlignmentMetrics
@@ -37,12 +38,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--modalities",
         default=",".join(_DEFAULTS.modalities),
-        help=f"comma-separated subset of {','.join(ALL_MODALITIES)} (visual needs feature files; "
+        help=f"comma-separated subset of {','.join(MODALITY_ENCODERS)} (visual needs feature files; "
         "modalities without data are left out)",
     )
-    p.add_argument("--fusion", choices=FUSIONS, default=_DEFAULTS.fusion,
-                   help="beta: probability-guided (Beta) weights; attention: plain attention weights; "
-                   "uniform: equal weights")  # fmt: skip
+    p.add_argument("--fusion", choices=list(FUSIONS), default=_DEFAULTS.fusion, help=choices_help(FUSIONS))
     p.add_argument("--no-ot", dest="use_ot", action="store_false", default=argparse.SUPPRESS,
                    help="turn off optimal-transport modal alignment (on by default)")  # fmt: skip
     p.add_argument("--no-modal-contrastive", dest="modal_contrastive", action="store_false",
@@ -50,8 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pseudo-seeding", dest="pseudo_seeding", action=argparse.BooleanOptionalAction,
                    default=_DEFAULTS.pseudo_seeding,
                    help="iterative pseudo-seeding (mutual nearest neighbours above a threshold)")  # fmt: skip
-    p.add_argument("--graph-encoder", choices=GRAPH_ENCODERS, default=_DEFAULTS.graph_encoder,
-                   help="gat: edge attention; gcn: fixed degree weights")  # fmt: skip
+    p.add_argument("--graph-encoder", choices=list(GRAPH_ENCODERS), default=_DEFAULTS.graph_encoder,
+                   help=choices_help(GRAPH_ENCODERS))  # fmt: skip
     p.add_argument("--dim", type=int, default=_DEFAULTS.dim, help="dimension of each modality embedding")
     p.add_argument("--batch-size", type=int, default=_DEFAULTS.batch_size, help="seed pairs per optimizer step")
     p.add_argument("--lr", type=float, default=_DEFAULTS.lr, help="AdamW learning rate")

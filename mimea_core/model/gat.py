@@ -25,7 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mimea_core.model.inputs import ModelInputs
+from mimea_core.config import MIMEAConfig
+from mimea_core.model.encoder import ModalityEncoder
+from mimea_core.model.inputs import ModelInputs, Vocab
+from mimea_core.registry import GRAPH_ENCODERS
 
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
 
@@ -109,8 +112,16 @@ class GraphLayer(nn.Module):
         return torch.cat(outs, dim=1)
 
 
-class GraphEncoder(nn.Module):
+class GraphEncoder(ModalityEncoder):
     """Free entity embeddings (both KGs) -> ``layers`` graph layers; ELU between layers."""
+
+    @classmethod
+    def from_config(cls, config: MIMEAConfig, vocab: Vocab) -> GraphEncoder:
+        return cls(
+            vocab.num_entities[0] + vocab.num_entities[1], config.dim, config.graph_layers, config.graph_heads,
+            GRAPH_ENCODERS[config.graph_encoder].options["attention"], config.entity_dropout,
+            config.graph_dropout, config.graph_diagonal,
+        )  # fmt: skip
 
     def __init__(
         self,

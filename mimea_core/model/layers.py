@@ -7,10 +7,11 @@ import math
 import torch
 from torch import nn
 
+from mimea_core.model.encoder import ModalityEncoder
 from mimea_core.model.inputs import SparseRows
 
 
-class MaskedLinearEncoder(nn.Module):
+class MaskedLinearEncoder(ModalityEncoder):
     """``x -> x W + b`` for entities that have the modality; a learned *missing token* otherwise.
 
     ``x`` is a :class:`SparseRows` (bags) or a dense (given features) ``(N, in_dim)`` tensor. The missing

@@ -12,26 +12,14 @@ import torch
 from torch import nn
 
 from mimea_core.config import MIMEAConfig
-from mimea_core.model.attribute import AttributeEncoder
-from mimea_core.model.fusion import FusionOutput, ModalFusion
-from mimea_core.model.gat import GraphEncoder
+from mimea_core.model.fusion import FusionOutput
 from mimea_core.model.inputs import ModelInputs, Vocab
-from mimea_core.model.relation import RelationEncoder
-from mimea_core.model.visual import FeatureEncoder
-
-NAME_DIM = 384
+from mimea_core.registry import FUSIONS, MODALITY_ENCODERS
 
 
 def available_modalities(config: MIMEAConfig, vocab: Vocab) -> list[str]:
     """The configured modalities that have any data in this pair (e.g. no visual without features)."""
-    have = {
-        "graph": True,
-        "relation": vocab.relation_dim > 0,
-        "attribute": vocab.attribute_dim > 0,
-        "visual": "visual" in vocab.feature_dims,
-        "name": True,
-    }
-    return [m for m in config.modalities if have[m]]
+    return [m for m in config.modalities if MODALITY_ENCODERS[m].load().has_data(vocab)]
 
 
 class MIMEAModel(nn.Module):
@@ -41,22 +29,10 @@ class MIMEAModel(nn.Module):
         self.vocab = vocab
         self.modalities = list(modalities)
         d = config.dim
-        n = vocab.num_entities[0] + vocab.num_entities[1]
-        enc: dict[str, nn.Module] = {}
-        for m in self.modalities:
-            if m == "graph":
-                enc[m] = GraphEncoder(
-                    n, d, config.graph_layers, config.graph_heads, config.graph_encoder == "gat",
-                    config.entity_dropout, config.graph_dropout, config.graph_diagonal,
-                )
-            elif m == "relation":
-                enc[m] = RelationEncoder(vocab.relation_dim, d)
-            elif m == "attribute":
-                enc[m] = AttributeEncoder(vocab.attribute_dim, d)
-            else:
-                enc[m] = FeatureEncoder(m, vocab.feature_dims.get(m, NAME_DIM), d)
-        self.encoders = nn.ModuleDict(enc)
-        self.fusion = ModalFusion(len(self.modalities), d, config.fusion, config.fusion_heads)
+        self.encoders = nn.ModuleDict(
+            {m: MODALITY_ENCODERS[m].load().from_config(config, vocab) for m in self.modalities}
+        )
+        self.fusion = FUSIONS[config.fusion].load()(len(self.modalities), d, config.fusion_heads)
         joint_dim = d * len(self.modalities)
         self.ot_proj = nn.ModuleDict({m: nn.Linear(d, joint_dim, bias=False) for m in self.modalities})
         init = torch.log(torch.tensor(1.0 / config.tau))
@@ -90,12 +66,12 @@ class MIMEAModel(nn.Module):
 
 
 def prepare_inputs(pair, vocab: Vocab, modalities: list[str], device: torch.device | str) -> ModelInputs:
-    """:func:`build_inputs` plus the name modality's sentence embeddings when it is used."""
+    """:func:`build_inputs` plus the features the used encoders compute themselves (names)."""
     from mimea_core.model.inputs import build_inputs
 
     extra = {}
-    if "name" in modalities:
-        from mimea_core.model.name import name_features
-
-        extra["name"] = name_features(pair)
+    for m in modalities:
+        features = MODALITY_ENCODERS[m].load().input_features(pair)
+        if features is not None:
+            extra[m] = features
     return build_inputs(pair, vocab, device, extra_features=extra)

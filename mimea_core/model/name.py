@@ -15,11 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
+from mimea_core.config import MIMEAConfig
 from mimea_core.data.types import MMKGPair
 from mimea_core.errors import ConfigError
 from mimea_core.fileio import atomic_writer
+from mimea_core.model.inputs import Vocab
+from mimea_core.model.visual import FeatureEncoder
 
 log = logging.getLogger(__name__)
+
+NAME_DIM = 384  # all-MiniLM-L6-v2 sentence embeddings
 
 
 def _cache_dir() -> Path:
@@ -55,6 +60,19 @@ def name_features(pair: MMKGPair) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     for kg in (pair.kg1, pair.kg2):
         names = [n if isinstance(n, str) else "" for n in kg.names]
         present = np.array([bool(n.strip()) for n in names], dtype=bool)
-        x = encode_names(names) if len(names) else np.zeros((0, 384), np.float32)
+        x = encode_names(names) if len(names) else np.zeros((0, NAME_DIM), np.float32)
         out += [x, present]
     return out[0], out[1], out[2], out[3]
+
+
+class NameEncoder(FeatureEncoder):
+    """The name modality: a masked linear map over :func:`name_features` (entities without a name
+    are absent)."""
+
+    @classmethod
+    def from_config(cls, config: MIMEAConfig, vocab: Vocab) -> NameEncoder:
+        return cls("name", vocab.feature_dims.get("name", NAME_DIM), config.dim)
+
+    @classmethod
+    def input_features(cls, pair: MMKGPair) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return name_features(pair)

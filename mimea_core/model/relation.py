@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import torch
 
-from mimea_core.model.inputs import ModelInputs
+from mimea_core.config import MIMEAConfig
+from mimea_core.model.inputs import ModelInputs, Vocab
 from mimea_core.model.layers import MaskedLinearEncoder
 
 
 class RelationEncoder(MaskedLinearEncoder):
+    @classmethod
+    def from_config(cls, config: MIMEAConfig, vocab: Vocab) -> RelationEncoder:
+        return cls(vocab.relation_dim, config.dim)
+
+    @staticmethod
+    def has_data(vocab: Vocab) -> bool:
+        return vocab.relation_dim > 0
+
     def forward(self, inputs: ModelInputs, ids: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
         return super().forward(inputs.relation_bag, inputs.present["relation"], ids)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import torch
 
-from mimea_core.model.inputs import ModelInputs
+from mimea_core.config import MIMEAConfig
+from mimea_core.model.inputs import ModelInputs, Vocab
 from mimea_core.model.layers import MaskedLinearEncoder
 
 
@@ -19,3 +20,15 @@ class FeatureEncoder(MaskedLinearEncoder):
 
     def forward(self, inputs: ModelInputs, ids: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
         return super().forward(inputs.features[self.modality], inputs.present[self.modality], ids)
+
+
+class VisualEncoder(FeatureEncoder):
+    """The visual modality: given image feature vectors (``pair.kgX.features["visual"]``)."""
+
+    @classmethod
+    def from_config(cls, config: MIMEAConfig, vocab: Vocab) -> VisualEncoder:
+        return cls("visual", vocab.feature_dims["visual"], config.dim)
+
+    @staticmethod
+    def has_data(vocab: Vocab) -> bool:
+        return "visual" in vocab.feature_dims
