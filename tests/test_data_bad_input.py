@@ -432,3 +432,50 @@ def test_any_feature_file_loads_or_raises_our_error(tmp_path_factory, content, i
     )
     with contextlib.suppress(DataFormatError):
         load_pair(folder, use_cache=False)
+
+
+# -- a required or optional file that is not a regular file; warnings of a cached load ------------
+@pytest.mark.parametrize(
+    ("fmt", "rel"),
+    [("mmea", "triples_1"), ("mmea", "training_attrs_2"), ("tsv", "kg1/attributes.tsv"), ("tsv", "kg2/triples.tsv")],
+)
+def test_a_data_file_that_is_a_folder_is_an_error_naming_it(tmp_path, fmt, rel):
+    files = {"mmea": MMEA, "tsv": TSV}[fmt]
+    folder = write(tmp_path / "pair", {k: v for k, v in files.items() if k != rel})
+    (folder / rel).mkdir(parents=True)
+    err = _error(folder)
+    assert err.path == str(folder / rel)
+    assert "is a folder" in str(err)
+
+
+def test_mmkb_triples_that_are_a_folder_is_an_error_naming_it(tmp_path):
+    folder = write(tmp_path / "pair", {k: v for k, v in MMKB.items() if k != "FB/FB_EntityTriples.txt"})
+    (folder / "FB/FB_EntityTriples.txt").mkdir()
+    err = _error(folder)
+    assert err.path == str(folder / "FB/FB_EntityTriples.txt")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_an_unreadable_required_file_is_an_error_naming_it(tmp_path):
+    folder = write(tmp_path / "pair", MMEA)
+    (folder / "triples_1").chmod(0)
+    try:
+        err = _error(folder)
+    finally:
+        (folder / "triples_1").chmod(0o644)
+    assert err.path == str(folder / "triples_1") and "cannot read" in str(err)
+
+
+def test_a_cached_load_names_the_files_of_the_current_load(tmp_path):
+    """The cache key hashes file names and bytes, so a copy elsewhere hits the first load's entry;
+    its warnings must still name the copy's files."""
+    without_triples = {k: v for k, v in MMEA.items() if k != "triples_2"}
+    first = write(tmp_path / "first", without_triples)
+    second = write(tmp_path / "second", without_triples)
+    warned = load_pair(first).warnings
+    assert any(str(first / "triples_2") in w for w in warned)
+    again = load_pair(second).warnings
+    assert len(again) == len(warned)
+    assert any(str(second / "triples_2") in w for w in again)
+    assert not any(str(first) in w for w in again)
+    assert load_pair(first).warnings == warned

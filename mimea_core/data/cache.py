@@ -48,6 +48,44 @@ def fingerprint(files: list[Path], options: str) -> str:
     return digest.hexdigest()
 
 
+def anchors(files: list[Path]) -> list[str]:
+    """The paths a pair's warnings may name: its input files, then their folders (first seen order).
+
+    The key hashes file *names* and bytes, so the same data in another folder hits the same entry;
+    the stored warnings replace these paths by placeholders (:func:`_template`) and get the current
+    load's paths back (:func:`_fill`), so a warning always names the files actually loaded.
+    """
+    names = [str(p) for p in files]
+    for p in files:
+        if str(p.parent) not in names:
+            names.append(str(p.parent))
+    return names
+
+
+def _token(i: int) -> str:
+    return f"\x00{i}\x00"
+
+
+def _template(warnings: list[str], paths: list[str]) -> list[str]:
+    order = sorted(range(len(paths)), key=lambda i: -len(paths[i]))  # longest first: files before folders
+    out = []
+    for w in warnings:
+        for i in order:
+            if paths[i] and paths[i] != ".":
+                w = w.replace(paths[i], _token(i))
+        out.append(w)
+    return out
+
+
+def _fill(warnings: list[str], paths: list[str]) -> list[str]:
+    out = []
+    for w in warnings:
+        for i, p in enumerate(paths):
+            w = w.replace(_token(i), p)
+        out.append(w)
+    return out
+
+
 def _kg_meta(kg: KnowledgeGraph) -> dict:
     return {
         "name": kg.name,
@@ -62,11 +100,16 @@ def _kg_meta(kg: KnowledgeGraph) -> dict:
     }
 
 
-def save(pair: MMKGPair, key: str) -> None:
-    """Store ``pair`` (without extra features) under ``key``; failures only log (the cache is optional)."""
+def save(pair: MMKGPair, key: str, paths: list[str] | None = None) -> None:
+    """Store ``pair`` (without extra features) under ``key``; failures only log (the cache is optional).
+
+    ``paths``: :func:`anchors` of the input files, replaced by placeholders in the stored warnings.
+    """
+    paths = paths or []
     meta = {
         "name": pair.name,
-        "warnings": pair.warnings,
+        "warnings": _template(pair.warnings, paths),
+        "num_paths": len(paths),
         "kg1": _kg_meta(pair.kg1),
         "kg2": _kg_meta(pair.kg2),
     }
@@ -84,13 +127,18 @@ def save(pair: MMKGPair, key: str) -> None:
         log.debug("could not write the cache in %s: %s", folder, err)
 
 
-def load(key: str) -> MMKGPair | None:
+def load(key: str, paths: list[str] | None = None) -> MMKGPair | None:
+    """The pair stored under ``key`` with its warnings naming ``paths`` (the current load's
+    :func:`anchors`), or None (a miss, an unreadable entry, or one whose paths do not line up)."""
+    paths = paths or []
     path = cache_dir() / f"{key}.npz"
     if not path.is_file():
         return None
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(data["meta"].tobytes().decode())
+            if meta.get("num_paths", 0) != len(paths):
+                return None
             kgs = []
             for side in ("kg1", "kg2"):
                 m = meta[side]
@@ -111,7 +159,7 @@ def load(key: str) -> MMKGPair | None:
                     )
                 )
             return MMKGPair(
-                name=meta["name"], kg1=kgs[0], kg2=kgs[1], links=data["links"], warnings=meta["warnings"]
+                name=meta["name"], kg1=kgs[0], kg2=kgs[1], links=data["links"], warnings=_fill(meta["warnings"], paths)
             )
     except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as err:
         log.debug("ignoring unreadable cache entry %s: %s", path, err)

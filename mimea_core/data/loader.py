@@ -95,11 +95,12 @@ def load_pair(
     try:
         plan = plan_for(Path(path))
         key = cache.fingerprint(plan.files, f"{plan.format}|strict={strict}")
-        pair = cache.load(key) if use_cache else None
+        paths = cache.anchors(plan.files)
+        pair = cache.load(key, paths) if use_cache else None
         if pair is None:
             pair = plan.build(strict)
             if use_cache:
-                cache.save(pair, key)
+                cache.save(pair, key, paths)
     except OSError as err:  # permissions, a file removed while reading, ...
         where = err.filename or path
         raise DataFormatError(

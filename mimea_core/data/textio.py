@@ -20,6 +20,19 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
+def is_present(path: str | Path, what: str) -> bool:
+    """Whether an optional input file is there: False when nothing has that name, True for a
+    regular file; anything else under the name (a folder, a socket, ...) is an error naming it,
+    so a misplaced folder is never mistaken for a missing file."""
+    path = Path(path)
+    if not path.exists():
+        return False
+    if not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file"
+        raise DataFormatError(path, None, f"is {kind}; expected a file with {what}")
+    return True
+
+
 def read_text(path: str | Path, what: str) -> str:
     """The decoded text of ``path`` (``what`` says what the file should hold, for messages)."""
     path = Path(path)

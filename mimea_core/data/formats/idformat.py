@@ -18,7 +18,7 @@ from mimea_core.data.builder import KGBuilder
 from mimea_core.data.lines import parse_int, split_first
 from mimea_core.data.links import RawLinks
 from mimea_core.data.pair import FeatureSpec, PairPlan, assemble
-from mimea_core.data.textio import data_lines, read_lines
+from mimea_core.data.textio import data_lines, is_present, read_lines
 from mimea_core.errors import DataFormatError
 
 MMEA_LINKS = ("ill_ent_ids",)
@@ -75,9 +75,9 @@ def read_kg(folder: Path, side: int, entity_ids: dict[int, str], name: str) -> t
     builder.close(f"ent_ids_{side}")
     warnings = []
     rel_path = folder / f"rel_ids_{side}"
-    rel_names = read_rel_ids(rel_path) if rel_path.is_file() else {}
+    rel_names = read_rel_ids(rel_path) if is_present(rel_path, "relation ids") else {}
     triples = folder / f"triples_{side}"
-    if triples.is_file():
+    if is_present(triples, "relation triples"):
         builder.sources["triples"] = str(triples)
         for lineno, line in data_lines(read_lines(triples, "'head<TAB>relation<TAB>tail' id lines")):
             parts = line.split()
@@ -97,7 +97,7 @@ def read_kg(folder: Path, side: int, entity_ids: dict[int, str], name: str) -> t
     else:
         warnings.append(f"{triples}: not found; {name} has no relation triples")
     attrs = folder / f"training_attrs_{side}"
-    if attrs.is_file():
+    if is_present(attrs, "attribute lines"):
         index = builder.entity_ids
         for lineno, line in data_lines(read_lines(attrs, "'entity<TAB>attribute...' lines")):
             parts = [p.strip() for p in line.split("\t")]
@@ -137,7 +137,7 @@ def plan(folder: Path) -> PairPlan:
     optional = [
         folder / n
         for n in ("triples_1", "triples_2", "rel_ids_1", "rel_ids_2", "training_attrs_1", "training_attrs_2")
-        if (folder / n).is_file()
+        if is_present(folder / n, "MMEA/JAPE data")
     ]
     files = [folder / "ent_ids_1", folder / "ent_ids_2", *optional, *links]
     pickles = sorted(folder.glob("*.pkl"))

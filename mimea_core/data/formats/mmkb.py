@@ -15,7 +15,7 @@ from mimea_core.data.lines import expect_fields, split_first, triple_fields
 from mimea_core.data.links import RawLinks
 from mimea_core.data.names import clean_name
 from mimea_core.data.pair import PairPlan, assemble
-from mimea_core.data.textio import data_lines, read_lines
+from mimea_core.data.textio import data_lines, is_present, read_lines
 from mimea_core.data.values import literal_text
 from mimea_core.errors import DataFormatError
 
@@ -31,7 +31,7 @@ def is_mmkb_kg(folder: Path) -> bool:
 
 
 def _one(folder: Path, pattern: str, required: bool) -> Path | None:
-    found = sorted(p for p in folder.glob(pattern) if p.is_file())
+    found = sorted(p for p in folder.glob(pattern) if is_present(p, f"MMKB data ({pattern})"))
     if not found:
         if required:
             raise DataFormatError(folder, None, f"no file matching {pattern!r}; expected an MMKB KG folder")

@@ -23,7 +23,7 @@ from pathlib import Path
 from mimea_core.data.builder import KGBuilder
 from mimea_core.data.links import RawLinks
 from mimea_core.data.pair import FeatureSpec, PairPlan, assemble
-from mimea_core.data.textio import data_lines, read_lines
+from mimea_core.data.textio import data_lines, is_present, read_lines
 from mimea_core.errors import DataFormatError
 
 OPTIONAL = ("attributes.tsv", "names.tsv", "images.tsv")
@@ -36,11 +36,10 @@ def is_tsv_pair(folder: Path) -> bool:
 def kg_input_files(folder: Path) -> list[Path]:
     folder = Path(folder)
     triples = folder / "triples.tsv"
-    if not triples.is_file():
-        raise DataFormatError(
-            triples, None, "file not found; expected the KG's relation triples (head, relation, tail)"
-        )
-    return [triples] + [folder / n for n in OPTIONAL if (folder / n).is_file()]
+    what = "the KG's relation triples (head, relation, tail)"
+    if not is_present(triples, what):
+        raise DataFormatError(triples, None, f"file not found; expected {what}")
+    return [triples] + [folder / n for n in OPTIONAL if is_present(folder / n, "optional KG data")]
 
 
 def _fields(path: Path, lineno: int, line: str, count: int, what: str) -> list[str]:
