@@ -1,8 +1,13 @@
-"""Shared fixtures.
+"""Shared fixtures (a test asks for them by name; nothing needs importing).
 
-Real-data tests use the ``data_root`` fixture: they skip with a reason when the benchmark data
-(``$MIMEA_DATA``, default ``../shared/data``) is absent on a user's fresh clone, and fail instead
-when ``CI`` is set, since CI always has it.
+- ``data_root``: the real benchmark data; real-data tests skip with a reason when it is absent on a
+  user's fresh clone (``$MIMEA_DATA``, default ``../shared/data``), and fail when ``CI`` is set.
+- ``tiny_pair`` / ``tiny_split`` / ``fast_config``: the synthetic 60-entity pair of :mod:`tiny`, a
+  split of it and a configuration that trains on it in about a second.
+- ``trained_run`` (session) and ``app_dir``: a 3-epoch run on the sample pair, and a fresh app
+  directory holding it with ``MIMEA_APP_DIR`` pointing there (see :mod:`apprun`).
+
+Reusable test cases for components (encoders, fusions, readers, losses) are in :mod:`cases`.
 """
 
 from __future__ import annotations
@@ -11,6 +16,9 @@ import os
 from pathlib import Path
 
 import pytest
+from apprun import make_trained_run, prepare_app_dir
+from tiny import FAST, make_tiny_pair
+from tiny import tiny_split as _tiny_split
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_DATA = REPO_ROOT / "sample_data"
@@ -44,3 +52,32 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def sample_data_dir() -> Path:
     return SAMPLE_DATA
+
+
+@pytest.fixture(scope="session")
+def tiny_pair():
+    """The 60-entity synthetic pair (no visual features); do not mutate it."""
+    return make_tiny_pair()
+
+
+@pytest.fixture(scope="session")
+def tiny_split(tiny_pair):
+    return _tiny_split(tiny_pair)
+
+
+@pytest.fixture(scope="session")
+def fast_config():
+    return FAST
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory) -> Path:
+    return make_trained_run(tmp_path_factory.getbasetemp() / "mimea-app-runs")
+
+
+@pytest.fixture
+def app_dir(tmp_path, trained_run, monkeypatch) -> Path:
+    """A fresh app directory (own decision store) with the trained run; MIMEA_APP_DIR points at it."""
+    folder = prepare_app_dir(tmp_path / "mimea-app", trained_run)
+    monkeypatch.setenv("MIMEA_APP_DIR", str(folder))
+    return folder

@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rdflib
+from apprun import HOME, SAMPLE_PAIR
 from sssom.parsers import parse_sssom_table
 from sssom.validators import validate
 from streamlit.testing.v1 import AppTest
-from test_app_support import HOME, SAMPLE_PAIR, app_dir, trained_run  # noqa: F401
 
 from app import state
+from mimea_core import runs
 from mimea_core.curation import DecisionStore
 from mimea_core.data import load_pair
 
@@ -33,7 +34,7 @@ def open_app(page: str | None = None, curator: str | None = "tester") -> AppTest
     return at
 
 
-def store_of(app_dir) -> DecisionStore:  # noqa: F811
+def store_of(app_dir) -> DecisionStore:
     files = list((app_dir / "decisions").glob("*.sqlite"))
     assert len(files) == 1, files
     return DecisionStore(files[0])
@@ -43,7 +44,7 @@ def texts(at: AppTest) -> list[str]:
     return [t.value for t in at.text]
 
 
-def test_data_page_shows_counts_coverage_and_links(app_dir):  # noqa: F811
+def test_data_page_shows_counts_coverage_and_links(app_dir):
     at = open_app()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Gold links"] == "2,502"
@@ -54,7 +55,7 @@ def test_data_page_shows_counts_coverage_and_links(app_dir):  # noqa: F811
     assert at.success  # the trained run was found
 
 
-def test_data_page_reports_bad_input_and_keeps_working(app_dir, tmp_path):  # noqa: F811
+def test_data_page_reports_bad_input_and_keeps_working(app_dir, tmp_path):
     bad = tmp_path / "bad-pair"
     (bad / "kg1").mkdir(parents=True)
     (bad / "kg2").mkdir()
@@ -77,7 +78,7 @@ def test_data_page_reports_bad_input_and_keeps_working(app_dir, tmp_path):  # no
     assert {m.label: m.value for m in at.metric}["Gold links"] == "2,502"
 
 
-def test_uploads_load_through_the_readers_and_refuse_pickles(app_dir):  # noqa: F811
+def test_uploads_load_through_the_readers_and_refuse_pickles(app_dir):
     at = open_app()
     at.radio(key="data_source").set_value("Upload files").run()
     at.file_uploader(key="up_links").upload("links.tsv", b"x1\ty1\nx2\ty2\n", "text/tab-separated-values")
@@ -92,7 +93,7 @@ def test_uploads_load_through_the_readers_and_refuse_pickles(app_dir):  # noqa: 
     assert any("pickles are refused" in e.value for e in at.error)
 
 
-def test_train_page_runs_in_background_and_cancels(app_dir):  # noqa: F811
+def test_train_page_runs_in_background_and_cancels(app_dir):
     at = open_app("train")
     assert any("test-run" in t for t in texts(at))  # the model in use
     table = at.dataframe[0].value
@@ -123,7 +124,7 @@ def test_train_page_runs_in_background_and_cancels(app_dir):  # noqa: F811
         state.job_registry.clear()
 
 
-def test_review_flow_records_decisions_and_advances(app_dir):  # noqa: F811
+def test_review_flow_records_decisions_and_advances(app_dir):
     at = open_app("candidates")
     first = at.session_state[state.REVIEW_PAIR]
     at.text_input(key=f"note_{first[0]}_{first[1]}").input("same entity")
@@ -148,7 +149,7 @@ def test_review_flow_records_decisions_and_advances(app_dir):  # noqa: F811
     assert set(at.dataframe[0].value["rank"]) > {1}
 
 
-def test_review_needs_a_curator_name(app_dir):  # noqa: F811
+def test_review_needs_a_curator_name(app_dir):
     at = open_app("candidates", curator=None)
     at.button(key="accept").click().run()
     assert not at.exception
@@ -156,7 +157,7 @@ def test_review_needs_a_curator_name(app_dir):  # noqa: F811
     assert not (app_dir / "decisions").exists() or store_of(app_dir).decisions().empty
 
 
-def test_modality_page_and_what_if(app_dir):  # noqa: F811
+def test_modality_page_and_what_if(app_dir):
     at = open_app("modalities")
     accuracy = at.dataframe[1].value
     assert "joint" in set(accuracy["space"]) and accuracy["hits@1"].between(0, 1).all()
@@ -171,7 +172,7 @@ def test_modality_page_and_what_if(app_dir):  # noqa: F811
     assert (masked["weight_after"] == 0).all() and (masked["weight_before"] > 0).all()
 
 
-def test_transport_plan_page(app_dir):  # noqa: F811
+def test_transport_plan_page(app_dir):
     at = open_app("transport")
     at.slider(key="ot_size").set_value(50).run()
     assert not at.exception
@@ -180,7 +181,7 @@ def test_transport_plan_page(app_dir):  # noqa: F811
     assert '"name":"gold"' in fig.replace(" ", "")
 
 
-def test_embedding_map_page_runs_umap(app_dir):  # noqa: F811
+def test_embedding_map_page_runs_umap(app_dir):
     """The one UMAP test (numba compiles for ~10-40 s in a fresh process)."""
     pair = load_pair(str(SAMPLE_PAIR))
     at = open_app("candidates")
@@ -216,7 +217,7 @@ def captured_media(monkeypatch):
     return content
 
 
-def test_decisions_page_log_undo_conflicts_and_exports(app_dir, captured_media, tmp_path):  # noqa: F811
+def test_decisions_page_log_undo_conflicts_and_exports(app_dir, captured_media, tmp_path):
     at = open_app("candidates")
     for _ in range(3):
         at.button(key="accept").click().run()
@@ -272,7 +273,7 @@ def test_first_start_without_a_run_trains_the_default_model(tmp_path, monkeypatc
         state.job_registry.clear()
 
 
-def test_retrain_with_accepted_pairs_shows_the_metric_change(app_dir):  # noqa: F811
+def test_retrain_with_accepted_pairs_shows_the_metric_change(app_dir):
     at = open_app("candidates")
     for _ in range(2):
         at.button(key="accept").click().run()
@@ -305,7 +306,7 @@ def _queue_table_key(at: AppTest) -> str:
     return key
 
 
-def test_selected_row_is_remembered_by_pair_not_position(app_dir):  # noqa: F811
+def test_selected_row_is_remembered_by_pair_not_position(app_dir):
     """Regression (issue 11, defect 2): selecting a row, then narrowing the table by a search, must
     neither raise (the old code indexed the new, shorter table with the old row number) nor make
     whatever pair now sits at that position the pair under review."""
@@ -335,3 +336,12 @@ def test_selected_row_is_remembered_by_pair_not_position(app_dir):  # noqa: F811
     at.text_input(key="q_search").input("").run()
     assert not at.exception
     assert tuple(at.session_state[state.REVIEW_PAIR]) == chosen
+
+
+def test_the_shared_run_loads(trained_run):
+    from mimea_core.runs import load_run
+
+    run = load_run(trained_run)
+    assert run.metrics.standard["hits@1"] >= 0
+    assert Path(run.dataset).resolve() == SAMPLE_PAIR.resolve()
+    assert (trained_run / runs.WEIGHTS).is_file()

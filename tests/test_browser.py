@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_app_support import REPO_ROOT, SAMPLE_PAIR, prepare_app_dir
+from apprun import REPO_ROOT, SAMPLE_PAIR, prepare_app_dir
 
 from app.harness import CHROMIUM, launch_chromium, serve_app
 from mimea_core import runs
@@ -43,7 +43,7 @@ def hostile_pair(tmp_path_factory) -> tuple[Path, Path]:
     """
     import json
 
-    from test_app_support import make_trained_run
+    from apprun import make_trained_run
 
     from mimea_core.data import load_pair, make_split
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_app_support import HOME, SAMPLE_PAIR, app_dir, trained_run  # noqa: F401
+from apprun import HOME, SAMPLE_PAIR
 
 from mimea_core.curation import DecisionStore
 
@@ -91,7 +91,7 @@ def test_concurrent_writers_survive_a_sigkill(stressed):
     assert len(store.current_state()) == len({(s, t) for s, t, _, _ in stored.values()} | {(0, 0)})
 
 
-def test_the_app_opens_the_stressed_store(stressed, app_dir):  # noqa: F811
+def test_the_app_opens_the_stressed_store(stressed, app_dir):
     from streamlit.testing.v1 import AppTest
 
     from app import state

@@ -15,67 +15,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tiny import FORMATS, MMEA, MMKB, TSV, write
 
 from mimea_core.data import load_pair
 from mimea_core.data.textio import MAX_LINE_CHARS
 from mimea_core.errors import DataFormatError, StrictModeError
-
-MMKB = {
-    "FB/FB_EntityTriples.txt": "/m/a\t/r/x\t/m/b\n/m/b\t/r/y\t/m/c\n",
-    "FB/FB_NumericalTriples.txt": "/m/a\t<http://rdf.freebase.com/ns/h>\t1.5\n",
-    "FB/FB_EntityNames.txt": "/m/a\tAlpha_One\n/m/b\tBeta\n",
-    "FB/FB_ImageIndex.txt": "/m/a\tFBIMG1\n",
-    "DB/DB_EntityTriples.txt": "<http://db/resource/A> <http://db/p> <http://db/resource/B> .\n",
-    "DB/DB_NumericalTriples.txt": "<http://db/resource/A>\tbirthDate\t1987-10-##\n",
-    "DB/DB_ImageIndex.txt": "<http://db/resource/B>\tDBIMG1\n",
-    "DB/DB_SameAsLink.txt": "/m/a <SameAs> <http://db/resource/A> .\n/m/b <SameAs> <http://db/resource/B> .\n",
-}
-TSV = {
-    "kg1/triples.tsv": "a\tr\tb\nb\tr\tc\n",
-    "kg1/attributes.tsv": "a\theight\t1.80\n",
-    "kg1/names.tsv": "a\tAlice\nd\tIsolated Dora\n",
-    "kg1/images.tsv": "a\thttp://img/a.jpg\n",
-    "kg2/triples.tsv": "x\ts\ty\n",
-    "links.tsv": "a\tx\nb\ty\n",
-}
-MMEA = {
-    "ent_ids_1": "0\t/m/a\n1\t/m/b\n2\t/m/c\n",
-    "ent_ids_2": "3\t<http://db/resource/A>\n4\t<http://db/resource/B>\n",
-    "triples_1": "0\t0\t1\n1\t1\t2\n",
-    "triples_2": "3\t2\t4\n",
-    "training_attrs_1": "/m/a\theight\tweight\n",
-    "training_attrs_2": "<http://db/resource/A>\tbirthDate\n",
-    "ill_ent_ids": "0\t3\n1\t4\n",
-}
-JAPE = {
-    **{k: v for k, v in MMEA.items() if k != "ill_ent_ids"},
-    "ref_ent_ids": "0\t3\n",
-    "sup_ent_ids": "1\t4\n",
-}
-OPENKE = {
-    "one/entity2id.txt": "3\n/m/a\t0\n/m/b\t1\n/m/c\t2\n",
-    "one/relation2id.txt": "1\n/r/x\t0\n",
-    "one/train2id.txt": "2\n0 1 0\n1 2 0\n",
-    "two/entity2id.txt": "2\n<http://db/resource/A> 0\n<http://db/resource/B> 1\n",
-    "two/relation2id.txt": "1\n<http://db/p> 0\n",
-    "two/train2id.txt": "1\n0 1 0\n",
-    "links.txt": "/m/a <SameAs> <http://db/resource/A> .\n",
-    "pair.toml": 'root = "."\n[kg1]\nformat = "openke"\npath = "one"\n[kg2]\nformat = "openke"\npath = "two"\n'
-    '[links]\npath = "links.txt"\n',
-}
-FORMATS = {"mmkb": MMKB, "tsv": TSV, "mmea": MMEA, "jape": JAPE, "openke": OPENKE}
-
-
-def write(folder: Path, files: dict[str, str | bytes], **changes: str | bytes) -> Path:
-    """Write ``files`` (with ``changes``: relative path -> new content) under ``folder``."""
-    for rel, content in {**files, **changes}.items():
-        path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8", newline="")
-    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tiny import make_tiny_pair
 
-from mimea_core.data import KnowledgeGraph, MMKGPair, make_split
+from mimea_core.data import MMKGPair, make_split
 from mimea_core.errors import ConfigError
 
 
 def _pair(links: np.ndarray) -> MMKGPair:
-    n1, n2 = int(links[:, 0].max()) + 1, int(links[:, 1].max()) + 1
-    kgs = [
-        KnowledgeGraph(
-            name=n,
-            entities=[f"{n}{i}" for i in range(k)],
-            names=[f"{n}{i}" for i in range(k)],
-            relations=[],
-            triples=np.zeros((0, 3), dtype=np.int64),
-        )
-        for n, k in (("a", n1), ("b", n2))
-    ]
-    return MMKGPair(name="t", kg1=kgs[0], kg2=kgs[1], links=links)
+    return make_tiny_pair(links=links)
 
 
 def _rows(a: np.ndarray) -> set[tuple[int, int]]:

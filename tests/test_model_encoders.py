@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from test_model_fixtures import FAST, make_tiny_pair
+from tiny import FAST, make_tiny_pair
 
-from mimea_core.model import MIMEAModel, available_modalities, build_inputs, build_vocab
+from mimea_core.model import available_modalities, build_inputs, build_vocab
 from mimea_core.model.gat import edge_spmm, segment_softmax
 
 
@@ -61,28 +61,6 @@ def test_visual_absent_is_left_out_not_filled():
     pair = make_tiny_pair(n=20, visual="none")
     vocab = build_vocab(pair, 100, 100)
     assert available_modalities(FAST, vocab) == ["graph", "relation", "attribute"]
-
-
-def test_encoder_output_shapes_and_missing_token(pair):
-    vocab = build_vocab(pair, 100, 100)
-    mods = available_modalities(FAST, vocab)
-    model = MIMEAModel(FAST, vocab, mods).eval()  # no dropout: encodings are deterministic
-    inputs = build_inputs(pair, vocab)
-    modal = model.encode(inputs)
-    n = inputs.total
-    for m in mods:
-        assert modal[m].shape == (n, FAST.dim)
-    absent = ~inputs.present["visual"]
-    assert absent.any()
-    # all absent entities share the learned missing token: no information about the entity
-    rows = modal["visual"][absent]
-    assert torch.allclose(rows, rows[:1].expand_as(rows))
-    out = model(inputs)
-    assert out.joint.shape == (n, FAST.dim * len(mods))
-    ids = torch.tensor([5, 1, n - 2])
-    part = model.encode(inputs, ids)
-    for m in mods:
-        assert torch.allclose(part[m], modal[m][ids], atol=1e-5)
 
 
 def test_segment_softmax_sums_to_one_per_destination():

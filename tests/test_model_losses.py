@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import torch
-from test_model_fixtures import FAST, make_tiny_pair
+from tiny import FAST, make_tiny_pair
 
 from mimea_core.losses import adaptive_modal_weights, beta_kl, info_nce, ot_alignment_loss
 from mimea_core.model import MIMEAModel, available_modalities, build_inputs, build_vocab

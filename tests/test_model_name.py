@@ -7,7 +7,7 @@ import types
 
 import numpy as np
 import pytest
-from test_model_fixtures import FAST, make_tiny_pair, tiny_split
+from tiny import FAST, make_tiny_pair, tiny_split
 
 from mimea_core.model.name import encode_names, name_features
 from mimea_core.training import train

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from test_model_fixtures import FAST, make_tiny_pair, tiny_split
+from tiny import FAST, make_tiny_pair, tiny_split
 
 from mimea_core.commands.train import build_config_parser_for_tests, config_from_args
 from mimea_core.model import MIMEAModel, available_modalities, build_inputs, build_vocab

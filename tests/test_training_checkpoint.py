@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
-from test_model_fixtures import FAST, make_tiny_pair, tiny_split
+from tiny import FAST, make_tiny_pair, tiny_split
 
 from mimea_core import runs as ck
 from mimea_core.config import MIMEAConfig

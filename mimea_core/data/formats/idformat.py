@@ -26,9 +26,9 @@ JAPE_LINKS = ("ref_ent_ids", "sup_ent_ids")
 
 
 def link_files(folder: Path) -> list[Path]:
-    if (folder / "ill_ent_ids").is_file():
+    if is_present(folder / "ill_ent_ids", "MMEA links"):
         return [folder / "ill_ent_ids"]
-    return [folder / n for n in JAPE_LINKS if (folder / n).is_file()]
+    return [folder / n for n in JAPE_LINKS if is_present(folder / n, "JAPE links")]
 
 
 def is_idformat(folder: Path) -> bool:

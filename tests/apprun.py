@@ -1,16 +1,13 @@
-"""Shared set-up of the app tests: one small trained run on the sample pair, made once per session.
+"""Helpers of the app tests: one small trained run on the sample pair and an app directory holding it.
 
-Imported by tests/test_app.py and tests/test_browser.py. The run lives under pytest's session temp
-folder, so a second import finds it there and does not train again.
+The fixtures built on these (``trained_run``, ``app_dir``) are in conftest.py. The run lives under
+pytest's session temp folder, so it is trained once per session.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-
-import pytest
 
 from mimea_core import runs
 
@@ -39,11 +36,6 @@ def make_trained_run(root: Path, dataset: Path = SAMPLE_PAIR) -> Path:
     return run_dir
 
 
-@pytest.fixture(scope="session")
-def trained_run(tmp_path_factory) -> Path:
-    return make_trained_run(tmp_path_factory.getbasetemp() / "mimea-app-runs")
-
-
 def prepare_app_dir(app_dir: Path, run_dir: Path) -> Path:
     """An app directory whose runs/ holds (a link to) the shared trained run."""
     (app_dir / "runs").mkdir(parents=True, exist_ok=True)
@@ -51,20 +43,3 @@ def prepare_app_dir(app_dir: Path, run_dir: Path) -> Path:
     if not link.exists():
         link.symlink_to(run_dir, target_is_directory=True)
     return app_dir
-
-
-@pytest.fixture
-def app_dir(tmp_path, trained_run, monkeypatch) -> Path:
-    """A fresh app directory (own decision store) with the trained run; MIMEA_APP_DIR points at it."""
-    folder = prepare_app_dir(tmp_path / "mimea-app", trained_run)
-    monkeypatch.setenv("MIMEA_APP_DIR", str(folder))
-    return folder
-
-
-def test_the_shared_run_loads(trained_run):
-    from mimea_core.runs import load_run
-
-    run = load_run(trained_run)
-    assert run.metrics.standard["hits@1"] >= 0
-    assert Path(run.dataset).resolve() == SAMPLE_PAIR.resolve()
-    assert os.path.isfile(trained_run / "weights.pt")
