@@ -38,7 +38,22 @@ _EXPORTS = {
     "MimeaError": "mimea_core.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AlignmentMetrics",
+    "DecisionStore",
+    "MIMEAConfig",
+    "MMKGPair",
+    "MimeaError",
+    "RunResult",
+    "Split",
+    "embed",
+    "evaluate",
+    "load_pair",
+    "load_run",
+    "make_split",
+    "suggest",
+    "train",
+]
 
 if TYPE_CHECKING:
     from mimea_core.candidates import suggest
