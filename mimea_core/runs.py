@@ -208,7 +208,9 @@ def load_run(run_dir: str | Path, device: str = "auto") -> RunResult:
     try:
         state = torch.load(run / WEIGHTS, map_location=dev, weights_only=True)
     except Exception as err:  # UnpicklingError for unsafe pickles, OSError, RuntimeError, ...
-        raise RunError(f"{run / WEIGHTS}: refused or unreadable weights ({type(err).__name__}: {err})") from err
+        raise RunError(
+            f"{run / WEIGHTS}: refused or unreadable weights ({type(err).__name__}: {err})"
+        ) from err
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise RunError(f"{run / WEIGHTS}: not a state dict of tensors")
     modalities = meta.get("modalities") or list(config.modalities)

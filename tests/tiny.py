@@ -18,7 +18,9 @@ import numpy as np
 from mimea_core.config import MIMEAConfig
 from mimea_core.data.types import KnowledgeGraph, MMKGPair, ModalityFeatures, Split
 
-FAST = MIMEAConfig(dim=32, graph_heads=2, fusion_heads=2, batch_size=32, epochs=3, eval_every=1, ot_batch=32, num_threads=1)
+FAST = MIMEAConfig(
+    dim=32, graph_heads=2, fusion_heads=2, batch_size=32, epochs=3, eval_every=1, ot_batch=32, num_threads=1
+)
 
 
 def _kg(name, n, triples, rel_names, attr_triples, values, attr_names, features=None) -> KnowledgeGraph:

@@ -43,7 +43,9 @@ def whatif(
     weights = whatif_weights(base, changed, kg, entities)
     ranking = pd.DataFrame()
     if kg == 1:
-        seeds = np.zeros((0, 2), dtype=np.int64) if seed_pairs is None else np.asarray(seed_pairs).reshape(-1, 2)
+        seeds = (
+            np.zeros((0, 2), dtype=np.int64) if seed_pairs is None else np.asarray(seed_pairs).reshape(-1, 2)
+        )
         before = suggest(base, top_k=top_k, sources=entities, exclude_kg2=seeds[:, 1])
         after = suggest(changed, top_k=top_k, sources=entities, exclude_kg2=seeds[:, 1])
         ranking = whatif_ranking(before, after)
