@@ -12,6 +12,7 @@ import pandas as pd
 
 from mimea_core.data.types import Split
 from mimea_core.embeddings import Embeddings
+from mimea_core.evaluation.protocols import evaluate_embeddings
 
 
 def untouched_split(split: Split, extra_seeds: np.ndarray) -> Split:
@@ -28,7 +29,6 @@ def compare_runs(
     before: Embeddings, after: Embeddings, split: Split, extra_seeds: np.ndarray
 ) -> tuple[pd.DataFrame, int]:
     """Rows per (protocol, metric): before, after, change; and the number of test links used."""
-    from mimea_core.evaluation import evaluate_embeddings
 
     reduced = untouched_split(split, extra_seeds)
     if len(reduced.test) == 0:
