@@ -29,7 +29,6 @@ def compare_runs(
     before: Embeddings, after: Embeddings, split: Split, extra_seeds: np.ndarray
 ) -> tuple[pd.DataFrame, int]:
     """Rows per (protocol, metric): before, after, change; and the number of test links used."""
-
     reduced = untouched_split(split, extra_seeds)
     if len(reduced.test) == 0:
         return pd.DataFrame(columns=["protocol", "metric", "before", "after", "change"]), 0
