@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from tiny import write
 
 from mimea_core.cli import main
 
@@ -54,13 +55,9 @@ def test_info_json_matches_loaded_pair(sample_data_dir, capsys, tmp_path, monkey
 
 def _tiny_tsv_pair(tmp_path, links: str):
     """A two-KG pair in our TSV layout (kg1: a, b, c; kg2: x, y) with the given links.tsv text."""
-    pair = tmp_path / "pair"
-    (pair / "kg1").mkdir(parents=True)
-    (pair / "kg2").mkdir()
-    (pair / "kg1" / "triples.tsv").write_text("a\tr\tb\nc\tr\tb\n")
-    (pair / "kg2" / "triples.tsv").write_text("x\ts\ty\n")
-    (pair / "links.tsv").write_text(links)
-    return pair
+    files = {"kg1/triples.tsv": "a\tr\tb\nc\tr\tb\n", "kg2/triples.tsv": "x\ts\ty\n"}
+    return write(tmp_path / "pair", files, **{"links.tsv": links})
+
 
 def test_info_strict_refuses_one_to_many(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("MIMEA_CACHE", str(tmp_path / "cache"))
