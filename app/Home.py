@@ -2,6 +2,11 @@
 
 Sets up the page list (``st.navigation``) and the sidebar (curator name, current dataset/run).
 Pages are short scripts that call ``mimea_core`` through :mod:`app.state`.
+
+The page scripts live in ``app/views/``, not ``app/pages/``: Streamlit treats a ``pages/`` folder
+beside the main script as a legacy multipage app, lists its raw files in the sidebar before
+``st.navigation`` has run, and runs them without this file (no curator field). Every page has its
+own URL (``/data``, ``/candidates``, ...); the root URL forwards to ``/data``.
 """
 
 from __future__ import annotations
@@ -17,13 +22,21 @@ import streamlit as st  # noqa: E402
 
 from app import state  # noqa: E402
 
-st.set_page_config(page_title="MIMEA workbench", page_icon=":material/link:", layout="wide")
+# a local favicon: an emoji or icon name would make the browser fetch one from an outside host
+st.set_page_config(page_title="MIMEA workbench", page_icon=str(Path(__file__).parent / "favicon.png"), layout="wide")
 
-PAGES = Path(__file__).parent / "pages"
+PAGES = Path(__file__).parent / "views"
+DATA_PAGE = st.Page(PAGES / "data.py", title="Home / Data", icon=":material/database:", url_path="data")
+
+
+def _root() -> None:
+    """The root URL: forward to the data page, so that ``/data`` is a real address of it."""
+    st.switch_page(DATA_PAGE)
+
+
 pages = [
-    st.Page(
-        PAGES / "data.py", title="Home / Data", icon=":material/database:", default=True, url_path="data"
-    ),
+    st.Page(_root, title="MIMEA workbench", url_path="start", default=True, visibility="hidden"),
+    DATA_PAGE,
     st.Page(PAGES / "train.py", title="Train", icon=":material/model_training:", url_path="train"),
     st.Page(PAGES / "candidates.py", title="Candidates", icon=":material/fact_check:", url_path="candidates"),
     st.Page(

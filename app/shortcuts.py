@@ -1,7 +1,9 @@
-"""Keyboard shortcuts for the review buttons (``streamlit-shortcuts``), robust across pages and typing.
+"""Keyboard shortcuts for the review buttons, robust across pages and typing.
 
-``streamlit_shortcuts.add_shortcuts`` registers the key map on the page and installs one keydown
-listener, defined inside its component iframe. Two problems in this app, found with the browser test:
+We used ``streamlit_shortcuts.add_shortcuts``, which registers a key map on the page and installs
+one keydown listener, defined inside an ``st.components.v1.html`` iframe (deprecated by Streamlit:
+dozens of warnings per server log). Now the key map and the listener are both installed by our own
+one-pixel ``st.iframe`` script. Problems the package had in this app, found with the browser test:
 
 - in a multipage app the iframe is removed when the user visits another page; a listener whose
   iframe is gone no longer fires, and the package never installs a new one (it keeps a flag on the
@@ -9,13 +11,13 @@ listener, defined inside its component iframe. Two problems in this app, found w
 - the listener also fires while the user types in a text field: typing "a" in the note would
   press Accept.
 
-So we keep the package's key map (``add_shortcuts``) and replace its listener with one created in
-the parent page's own realm (``new parent.Function``), which outlives every iframe, listens in the
-capture phase on the window (Streamlit's own handlers cannot swallow the key), and ignores keys
-typed into inputs, text areas, selects and editable elements. A matched key is stopped there, so
-Streamlit's own letter bindings ("r" = rerun) never see it: one press is one script run. The
-decision store also records each shown decision form once (an action token), whatever the key
-handling delivers.
+So the listener is created in the parent page's own realm (``new parent.Function``), which
+outlives every iframe, listens in the capture phase on the window (Streamlit's own handlers cannot
+swallow the key), stops the key from reaching them (``r`` is also Streamlit's "rerun" key: one
+press must not also rerun the page), and ignores keys typed into inputs, text areas, selects and
+editable elements. The map (``window.__streamlitShortcutsMap``, button key -> letter) keeps the
+package's name and format. The decision store also records each shown decision form once (an
+action token), whatever the key handling delivers.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from __future__ import annotations
 import json
 
 import streamlit as st
-from streamlit_shortcuts import add_shortcuts
 
 # Runs in the parent page (created with the parent's Function constructor): `window`/`document`
 # are the app's. Same matching rules as streamlit-shortcuts.
@@ -57,11 +58,6 @@ if (!window.__mimeaShortcutListener) {
   window.__mimeaShortcutListener = new Function("e", __LISTENER__);
   window.__mimeaShortcutListener.__mimeaGuarded = true;
 }
-const tries = arguments[0] || 0;
-if (!window.__streamlitShortcutsInitialized) {
-  if (tries < 100) { setTimeout(function () { window.__mimeaInstallShortcuts(tries + 1); }, 100); }
-  return;
-}
 const current = window.__streamlitShortcutsListener;
 if (current !== window.__mimeaShortcutListener) {
   if (current) { document.removeEventListener("keydown", current); }
@@ -72,12 +68,19 @@ if (current !== window.__mimeaShortcutListener) {
 
 _INSTALL = """<script>
 const w = window.parent.window;
+w.__streamlitShortcutsMap = Object.assign(w.__streamlitShortcutsMap || {}, __MAP__);
+w.__streamlitShortcutsInitialized = true;
 if (!w.__mimeaInstallShortcuts) { w.__mimeaInstallShortcuts = new w.Function(__INSTALLER__); }
 w.setTimeout(w.__mimeaInstallShortcuts, 0);
 </script>""".replace("__INSTALLER__", json.dumps(_INSTALLER))
 
 
 def review_shortcuts(**keys: str) -> None:
-    """Bind ``button_key="letter"`` shortcuts (ignored while the user types in a field)."""
-    add_shortcuts(**keys)
-    st.iframe(_INSTALL, height=1, width=1)  # our own constant script, never data
+    """Bind ``button_key="letter"`` shortcuts (ignored while the user types in a field).
+
+    Keys and letters come from our code (identifiers and single letters), never from data.
+    """
+    for button, letter in keys.items():
+        if not (button.isidentifier() and len(letter) == 1 and letter.isalnum()):
+            raise ValueError(f"bad shortcut {button}={letter!r}")
+    st.iframe(_INSTALL.replace("__MAP__", json.dumps(keys)), height=1, width=1)

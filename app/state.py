@@ -46,8 +46,16 @@ RUN_DIR = "run_dir"
 REVIEW_PAIR = "review_pair"
 
 #: The configuration the app trains with when no run exists yet: the library defaults with a
-#: two-minute budget (on the sample pair, 2 CPU cores: ~1 minute, test H@1 ~ .38).
+#: two-minute budget, plus names where the pair has them (:func:`quick_config`).
 QUICK_CONFIG = MIMEAConfig(time_budget=120.0)
+
+
+def quick_config(pair: MMKGPair) -> MIMEAConfig:
+    """The app's default model: every modality the pair has, names included (see
+    :mod:`mimea_core.curation.defaults`; benchmarks keep names off)."""
+    from mimea_core.curation.defaults import curation_config
+
+    return curation_config(pair, QUICK_CONFIG)
 
 
 def app_dir() -> Path:
@@ -195,11 +203,26 @@ def start_training(
     )
 
 
-def active_run(pair: MMKGPair, *, auto_train: bool = True) -> RunResult | None:
+def watch_job(job: TrainingJob, message: str) -> None:
+    """Show ``message`` (with the job's epoch) and rerun the whole page once the job has ended, so
+    a page waiting for a model fills in by itself (polled every 2 s in a fragment)."""
+
+    @st.fragment(run_every=2.0)
+    def _watch() -> None:
+        snap = job.snapshot()
+        if snap.status != "running":
+            st.rerun(scope="app")
+        st.info(message.format(epoch=snap.epoch, max_epochs=snap.max_epochs, label=snap.label))
+
+    _watch()
+
+
+def active_run(pair: MMKGPair, *, auto_train: bool = True, quiet: bool = False) -> RunResult | None:
     """The run the pages use: the one chosen in this session, else the newest for this dataset.
 
     With no run at all on a bundled sample pair, the quick default training starts in the
-    background (no set-up needed); the pages show its progress and use it once finished.
+    background (no set-up needed); the pages show its progress and fill in by themselves once it
+    has finished. ``quiet``: show nothing (the caller says what it shows meanwhile).
     """
     chosen = st.session_state.get(RUN_DIR)
     job = training_job(pair)
@@ -216,15 +239,18 @@ def active_run(pair: MMKGPair, *, auto_train: bool = True) -> RunResult | None:
             st.session_state.pop(RUN_DIR, None)
             return None
     if job is None and auto_train and Path(pair.source).resolve().parent == SAMPLE_ROOT.resolve():
-        job = start_training(pair, QUICK_CONFIG, label="default model for the sample data", tag="default")
+        job = start_training(pair, quick_config(pair), label="default model for the sample data", tag="default")
+    if quiet:
+        return None
     if job is not None:
         snap = job.snapshot()
         if snap.status == "failed":
             st.error(md(snap.error))
-        else:
-            st.info(
-                f"No trained model yet: {snap.label} is running (epoch {snap.epoch}/{snap.max_epochs}). "
-                "Follow it on the Train page; this page fills in when it finishes."
+        elif snap.status == "running":
+            watch_job(
+                job,
+                "No trained model yet: {label} is running (epoch {epoch}/{max_epochs}). "
+                "Follow it on the Train page; this page fills in when it finishes.",
             )
     else:
         st.info("No trained model for this dataset yet: start one on the Train page, or load a saved run.")

@@ -42,7 +42,7 @@ SAMPLE = REPO_ROOT / "sample_data" / "fb15k-db15k-small"
 PAGES = {  # page script -> (sidebar title, a text only that page shows once loaded)
     "data": ("Home / Data", "Modality coverage"),
     "train": ("Train", "Train a new model"),
-    "candidates": ("Candidates", "Why the model suggests it"),
+    "candidates": ("Candidates", "Why it is suggested"),
     "modalities": ("Modality weights", "Distribution over entities"),
     "transport": ("Transport plan", "Plan's top column"),
     "embedding_map": ("Embedding map", "Decided pairs and test links"),
@@ -62,7 +62,7 @@ def summary(values: list[float]) -> dict[str, float]:
 def make_run(app_dir: Path, epochs: int) -> Path:
     import torch
 
-    from app.state import QUICK_CONFIG
+    from app.state import quick_config
     from mimea_core import runs
     from mimea_core.data import load_pair
     from mimea_core.training import train
@@ -72,7 +72,7 @@ def make_run(app_dir: Path, epochs: int) -> Path:
         return run
     torch.set_num_threads(2)
     pair = load_pair(str(SAMPLE))
-    train(pair, QUICK_CONFIG.replace(epochs=epochs, time_budget=None), out_dir=run)
+    train(pair, quick_config(pair).replace(epochs=epochs, time_budget=None), out_dir=run)
     return run
 
 
@@ -91,7 +91,7 @@ def apptest_latency(rounds: int) -> dict:
         if page == "data":
             continue
         t = time.perf_counter()
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
         first[page] = time.perf_counter() - t
         if at.exception:
             raise RuntimeError(f"{page}: {at.exception}")
@@ -99,10 +99,10 @@ def apptest_latency(rounds: int) -> dict:
     for _ in range(rounds):
         for page in PAGES:
             t = time.perf_counter()
-            at.switch_page(f"pages/{page}.py").run()
+            at.switch_page(f"views/{page}.py").run()
             switches[page].append(time.perf_counter() - t)
     # accept / reject on the review page
-    at.switch_page("pages/candidates.py").run()
+    at.switch_page("views/candidates.py").run()
     clicks = []
     for i in range(2 * rounds):
         key = "accept" if i % 2 == 0 else "reject"

@@ -95,7 +95,16 @@ def test_review_accept_log_and_inert_names(server):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(url, wait_until="domcontentloaded")
+            outside: list[str] = []
+            page.on("request", lambda r: None if r.url.startswith((url, "data:", "blob:", "about:")) else outside.append(r.url))
+            # a deep link opens the real page, with the sidebar of Home.py (curator name)
+            page.goto(url + "/candidates", wait_until="domcontentloaded")
+            expect(page.get_by_label("Curator name", exact=True)).to_be_visible(timeout=2 * WAIT)
+            expect(page.get_by_role("heading", name="Candidates").first).to_be_visible(timeout=2 * WAIT)
+            expect(page.get_by_text("Page not found")).to_have_count(0)
+            sidebar = page.get_by_test_id("stSidebarNav")
+            assert sidebar.get_by_text("candidates", exact=True).count() == 0  # no raw file names
+            page.goto(url + "/data", wait_until="domcontentloaded")
             expect(page.get_by_text("MIMEA workbench").first).to_be_visible(timeout=WAIT)
             expect(page.get_by_text("2,502").first).to_be_visible(timeout=WAIT)
             curator = page.get_by_label("Curator name", exact=True)
@@ -105,7 +114,7 @@ def test_review_accept_log_and_inert_names(server):
             # the review queue
             page.get_by_role("link", name="Candidates").click()
             expect(page.get_by_role("button", name="Accept (a)").first).to_be_visible(timeout=2 * WAIT)
-            expect(page.get_by_text("Why the model suggests it").first).to_be_visible(timeout=WAIT)
+            expect(page.get_by_text("Why it is suggested").first).to_be_visible(timeout=WAIT)
             page.screenshot(path=str(SCREENSHOTS / "review-queue.png"), full_page=True)
             # leave and come back: the shortcuts must survive a page change
             page.get_by_role("link", name="Train").click()
@@ -153,6 +162,7 @@ def test_review_accept_log_and_inert_names(server):
         finally:
             browser.close()
     assert not dialogs, f"a script ran: {dialogs}"
+    assert not outside, f"requests to outside hosts: {outside[:5]}"
     store = DecisionStore(next((app_dir / "decisions").glob("*.sqlite")))
     log = store.decisions()
     assert list(log["decision"]) == ["accept"] and list(log["curator"]) == ["browser-tester"]

@@ -105,7 +105,7 @@ def test_the_app_opens_the_stressed_store(stressed, app_dir):
     at = AppTest.from_file(str(HOME), default_timeout=120)
     at.session_state[state.CURATOR] = "tester"
     at.run()
-    at.switch_page("pages/decisions.py").run()
+    at.switch_page("views/decisions.py").run()
     assert not at.exception
     recorded = {m.label: m.value for m in at.metric}["Decisions recorded"]
     assert int(recorded.replace(",", "")) >= len(returned)

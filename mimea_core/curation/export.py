@@ -4,7 +4,10 @@ SSSOM (Simple Standard for Sharing Ontological Mappings, https://mapping-commons
 TSV is a YAML metadata block, each line prefixed with ``#`` (``curie_map``, ``mapping_set_id``,
 ``license``, ...), followed by a table whose required columns are ``subject_id``,
 ``predicate_id``, ``object_id`` and ``mapping_justification``. Entity ids are CURIEs expanded by
-``curie_map``; human curation is ``semapv:ManualMappingCuration``.
+``curie_map``; human curation is ``semapv:ManualMappingCuration``. ``confidence`` (optional) is
+the model's calibrated probability that the pair is right (:mod:`mimea_core.calibration`) at the
+time of export; rejected pairs may be exported as negative mappings (``predicate_modifier: Not``,
+"the subject is *not* an exact match of the object").
 
 Every writer writes to a temporary file beside the target and renames it, so a crash never leaves a
 half-written export under the final name.
@@ -15,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,10 +36,12 @@ PREDICATES = {"skos:exactMatch", "owl:sameAs"}
 SSSOM_COLUMNS = [
     "subject_id",
     "subject_label",
+    "predicate_modifier",
     "predicate_id",
     "object_id",
     "object_label",
     "mapping_justification",
+    "confidence",
     "author_id",
     "author_label",
     "mapping_date",
@@ -61,7 +66,8 @@ def in_pair(states: Sequence[PairState], pair: MMKGPair) -> list[PairState]:
 
 
 def _accepting_curators(state: PairState) -> list[str]:
-    curators = [c for c, d in sorted(state.positions.items()) if d == "accept"]
+    """The curators whose position is the pair's decision (accept, or reject for negatives)."""
+    curators = [c for c, d in sorted(state.positions.items()) if d == state.decision]
     return curators or [state.curator]
 
 
@@ -81,23 +87,38 @@ def _yaml_lines(header: dict) -> list[str]:
     return lines
 
 
-def sssom_text(states: Sequence[PairState], pair: MMKGPair, **metadata: str) -> str:
-    """The SSSOM TSV document (metadata header + table) for accepted pairs.
+def sssom_text(
+    states: Sequence[PairState],
+    pair: MMKGPair,
+    *,
+    rejected: Sequence[PairState] = (),
+    confidence: Mapping[tuple[int, int], float] | None = None,
+    **metadata: str,
+) -> str:
+    """The SSSOM TSV document (metadata header + table) for accepted pairs, and for ``rejected``
+    pairs as negative mappings (``predicate_modifier: Not``).
 
-    ``metadata`` may override ``mapping_set_id``, ``license``, ``mapping_set_description`` and
-    set ``predicate_id`` (``skos:exactMatch``, the default, or ``owl:sameAs``).
+    ``confidence``: (source, target) -> probability in [0, 1], written to the ``confidence`` column
+    where known. ``metadata`` may override ``mapping_set_id``, ``license``,
+    ``mapping_set_description`` and set ``predicate_id`` (``skos:exactMatch``, the default, or
+    ``owl:sameAs``).
     """
     predicate = metadata.pop("predicate_id", "skos:exactMatch")
     if predicate not in PREDICATES:
         raise ValueError(f"predicate_id must be one of {sorted(PREDICATES)}, got {predicate!r}")
     prefixes = PrefixMap()
     rows = []
-    for st in in_pair(states, pair):
+    confidence = confidence or {}
+    marked = [(st, "") for st in in_pair(states, pair)] + [(st, "Not") for st in in_pair(rejected, pair)]
+    for st, modifier in marked:
         curators = _accepting_curators(st)
+        known = confidence.get((st.source, st.target))
         rows.append(
             {
                 "subject_id": prefixes.compress(entity_iri(pair.kg1.entities[st.source], pair.kg1.name)),
                 "subject_label": _one_line(pair.kg1.names[st.source]),
+                "predicate_modifier": modifier,
+                "confidence": "" if known is None else f"{min(max(float(known), 0.0), 1.0):.4f}",
                 "predicate_id": predicate,
                 "object_id": prefixes.compress(entity_iri(pair.kg2.entities[st.target], pair.kg2.name)),
                 "object_label": _one_line(pair.kg2.names[st.target]),

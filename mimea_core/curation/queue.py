@@ -10,6 +10,14 @@ they are comparable:
 where ``margin`` is the top-1 minus runner-up score of the source and ``sd`` the Beta standard
 deviation of a modality weight. Small margin (ambiguous ranking) and uncertain modality weights
 both raise it.
+
+The default order is "highest score first" (likely matches first: what helps a curator most);
+"most informative first" is for active learning. With a ``confidence`` column (see
+:mod:`mimea_core.calibration`), "highest score first" orders by it.
+
+One-to-one awareness (:mod:`mimea_core.curation.onetoone`): undecided rows whose source or target
+is already taken by an accepted pair, or whose source has no counterpart, are ``retired``;
+accepted pairs that clash with another accepted pair are ``conflict``.
 """
 
 from __future__ import annotations
@@ -17,11 +25,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from mimea_core.curation.onetoone import one_to_one_clashes, retired_mask
 from mimea_core.curation.store import UNDECIDED
 from mimea_core.data.types import MMKGPair
 
-ORDERINGS = ("most informative first", "highest score first", "smallest margin first")
-STATES = (UNDECIDED, "accept", "reject", "skip", "conflict")
+ORDERINGS = ("highest score first", "most informative first", "smallest margin first")
+STATES = (UNDECIDED, "accept", "reject", "skip", "conflict", "retired")
 
 
 def weight_uncertainty(cands: pd.DataFrame) -> np.ndarray:
@@ -41,12 +50,19 @@ def weight_uncertainty(cands: pd.DataFrame) -> np.ndarray:
 
 
 def review_queue(
-    cands: pd.DataFrame, states: pd.DataFrame, pair: MMKGPair, *, top1_only: bool = True
+    cands: pd.DataFrame,
+    states: pd.DataFrame,
+    pair: MMKGPair,
+    *,
+    top1_only: bool = True,
+    no_match: set[int] | frozenset[int] = frozenset(),
 ) -> pd.DataFrame:
-    """Queue rows: source, target, rank, source_name, target_name, score, margin, mutual_nn,
-    one_to_one, uncertainty, informativeness, state (undecided/accept/reject/skip/conflict), note.
+    """Queue rows: source, target, rank, source_name, target_name, score, [confidence,] margin,
+    mutual_nn, one_to_one, uncertainty, informativeness, state (undecided/accept/reject/skip/
+    conflict/retired), note.
 
-    ``states`` is :meth:`DecisionStore.current_state` output.
+    ``states`` is :meth:`DecisionStore.current_state` output; ``no_match`` the sources decided to
+    have no counterpart in KG2.
     """
     queue = cands[cands["rank"] == 1] if top1_only else cands
     queue = queue.copy().reset_index(drop=True)
@@ -68,6 +84,14 @@ def review_queue(
             state = np.where(rows["conflict"].to_numpy(), "conflict", rows["decision"].to_numpy())
             queue.loc[found, "state"] = state
             queue.loc[found, "note"] = rows["note"].to_numpy()
+        clashes = one_to_one_clashes(states)
+        if len(clashes):
+            clash_keys = set(zip(clashes["source"].astype(int), clashes["target"].astype(int), strict=True))
+            in_clash = [(int(s), int(t)) in clash_keys for s, t in zip(queue["source"], queue["target"], strict=True)]
+            queue.loc[in_clash, "state"] = "conflict"
+    if len(states) or no_match:
+        retired = retired_mask(queue, states, no_match) & (queue["state"] == UNDECIDED).to_numpy()
+        queue.loc[retired, "state"] = "retired"
     columns = [
         "source",
         "target",
@@ -75,6 +99,7 @@ def review_queue(
         "source_name",
         "target_name",
         "score",
+        "confidence",
         "margin",
         "mutual_nn",
         "one_to_one",
@@ -92,7 +117,8 @@ def order_queue(queue: pd.DataFrame, ordering: str) -> pd.DataFrame:
     if ordering == "most informative first":
         out = queue.sort_values(["informativeness", "score"], ascending=[False, False], kind="stable")
     elif ordering == "highest score first":
-        out = queue.sort_values(["score", "margin"], ascending=[False, False], kind="stable")
+        keys = ["confidence", "score"] if "confidence" in queue.columns else ["score", "margin"]
+        out = queue.sort_values(keys, ascending=[False, False], kind="stable")
     else:
         out = queue.sort_values(["margin", "score"], ascending=[True, False], kind="stable")
     return out.reset_index(drop=True)

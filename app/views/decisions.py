@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import state
+from app import review, state
 from app.safe import md
 from mimea_core.curation import csv_text, ntriples_text, sssom_text
 from mimea_core.curation.export import in_pair
+from mimea_core.curation.onetoone import NoMatchLog, one_to_one_clashes
 from mimea_core.errors import MimeaError
 from mimea_core.evaluation import compare_runs
 
@@ -99,14 +100,36 @@ if len(conflicts):
             store.resolve(picked[0], picked[1], decision, me, note="conflict resolved")
             st.rerun()
 
+clashes = one_to_one_clashes(current)
+if len(clashes):
+    st.subheader(f"One-to-one conflicts ({len(clashes)})")
+    st.caption("Accepted pairs sharing a source or a target with another accepted pair: left out of "
+               "exports until one of them is rejected (Candidates page, state 'conflict').")  # fmt: skip
+    st.dataframe(with_names(clashes)[["source_name", "target_name", "clash", "curator"]], hide_index=True,
+                 key="o2o_conflicts")  # fmt: skip
+no_match = NoMatchLog(store).current()
+if len(no_match):
+    st.subheader(f"No counterpart in {pair.kg2.name or 'KG2'} ({len(no_match)})")
+    st.dataframe(no_match.assign(source_name=[name(pair.kg1.names, int(s)) for s in no_match["source"]])[
+        ["source_name", "curator", "note", "created_at"]], hide_index=True, key="no_match")  # fmt: skip
+
 # -- exports ------------------------------------------------------------------------------------
 st.subheader("Export accepted pairs")
-states = in_pair(store.accepted_states(), pair)
-st.caption(f"{len(states)} accepted, conflict-free pairs.")
+clash_keys = set(zip(clashes["source"].astype(int), clashes["target"].astype(int), strict=True))
+states = [s for s in in_pair(store.accepted_states(), pair) if (s.source, s.target) not in clash_keys]
+rejected = [s for s in in_pair(store.pair_states(), pair) if s.decision == "reject" and not s.conflict]
+st.caption(f"{len(states)} accepted pairs without conflicts; {len(rejected)} rejected.")
+with_negatives = st.checkbox(
+    "SSSOM: also export rejected pairs as negative mappings (predicate_modifier: Not)", key="dl_negatives"
+)
+ranking = review.current_ranking(pair)
+confidence = dict(zip(zip(ranking.cands["source"].astype(int), ranking.cands["target"].astype(int), strict=True),
+                      ranking.cands["confidence"].astype(float), strict=True))  # fmt: skip
 stem = Path(pair.name or "mapping").name.replace(" ", "_")
 c1, c2, c3 = st.columns(3)
-c1.download_button("SSSOM TSV", sssom_text(states, pair), file_name=f"{stem}.sssom.tsv",
-                   mime="text/tab-separated-values", key="dl_sssom")  # fmt: skip
+c1.download_button("SSSOM TSV", sssom_text(states, pair, rejected=rejected if with_negatives else (), confidence=confidence),
+                   file_name=f"{stem}.sssom.tsv", mime="text/tab-separated-values", key="dl_sssom",
+                   help="The confidence column is the shown ranking's calibrated probability that the pair is right.")  # fmt: skip
 c2.download_button(
     "CSV", csv_text(states, pair), file_name=f"{stem}.accepted.csv", mime="text/csv", key="dl_csv"
 )

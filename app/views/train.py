@@ -55,7 +55,7 @@ with st.expander("Load a saved run", expanded=run is None):
 job = state.training_job(pair)
 with st.form("train_form"):
     st.subheader("Train a new model")
-    default = state.QUICK_CONFIG
+    default = state.quick_config(pair)
     c1, c2, c3 = st.columns(3)
     modalities = c1.multiselect(
         "Modalities", list(MODALITY_ENCODERS), default=list(default.modalities), key="t_modalities"

@@ -31,6 +31,7 @@ def use(choice: state.DataChoice) -> None:
         st.session_state[state.DATA_CHOICE] = choice
         st.session_state.pop(state.RUN_DIR, None)
         st.session_state.pop(state.REVIEW_PAIR, None)
+        st.rerun()  # the sidebar (drawn before this page) names the new dataset
 
 
 if source == SOURCES[0]:
