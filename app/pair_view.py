@@ -52,9 +52,8 @@ def _entity_column(pair: MMKGPair, side: int, entity: int, aligned_names: set[st
     nbrs = card.neighbours[["direction", "relation", "neighbour_name"]].copy()
     nbrs.insert(0, "aligned", [n in aligned_names for n in nbrs["neighbour_name"]])
     nbrs = nbrs.sort_values("aligned", ascending=False, kind="stable")
-    st.dataframe(
-        nbrs.style.apply(lambda r: ["background-color: #d8f0d8" if r["aligned"] else "" for _ in r], axis=1),
-        hide_index=True, height=220, key=f"nbrs_{label}",
+    st.dataframe(  # aligned neighbours first, ticked (a Styler would cost a render per rerun)
+        nbrs, hide_index=True, height=220, key=f"nbrs_{label}",
         column_config={"aligned": st.column_config.CheckboxColumn(help="aligned with a neighbour of the other entity")},
     )  # fmt: skip
 

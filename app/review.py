@@ -18,6 +18,8 @@ import streamlit as st
 
 from app import state
 from mimea_core.calibration import ConfidenceModel, fit_confidence
+from mimea_core.curation import DecisionStore
+from mimea_core.curation.onetoone import NoMatchLog
 from mimea_core.data.types import MMKGPair, Split
 from mimea_core.embeddings import Embeddings
 from mimea_core.runs import RunResult
@@ -56,13 +58,18 @@ def default_split(choice: state.DataChoice) -> Split:
     return make_split(state.load_dataset(choice), seed_ratio=0.2, seed=state.QUICK_CONFIG.seed)
 
 
-def _with_confidence(frame: pd.DataFrame, model: ConfidenceModel) -> pd.DataFrame:
+def _with_confidence(frame: pd.DataFrame, model: ConfidenceModel, pair: MMKGPair) -> pd.DataFrame:
+    """The candidates with their confidence, and the two names (so the queue need not look them up)."""
     out = frame.copy()
     out.insert(out.columns.get_loc("score") + 1, "confidence", model.predict(frame))
+    out["source_name"] = [pair.kg1.names[i] for i in out["source"]]
+    out["target_name"] = [pair.kg2.names[i] for i in out["target"]]
     return out
 
 
-@st.cache_data(show_spinner="Ranking candidates by names and attribute values…", max_entries=4)
+# cache_resource, not cache_data: the frames are read-only here, and cache_data would unpickle a
+# copy of ~25k rows on every page run (a decision reruns the page)
+@st.cache_resource(show_spinner="Ranking candidates by names and attribute values…", max_entries=4)
 def lexical_candidates(choice: state.DataChoice, top_k: int = state.TOP_K) -> tuple[pd.DataFrame, ConfidenceModel]:
     from mimea_core.lexical import lexical_suggest
 
@@ -73,7 +80,7 @@ def lexical_candidates(choice: state.DataChoice, top_k: int = state.TOP_K) -> tu
     held_out = lexical_suggest(pair, top_k, sources=split.valid[:, 0], exclude_kg2=split.train[:, 1])
     model = fit_confidence(held_out, split.valid)
     frame = lexical_suggest(pair, top_k, sources=sources, exclude_kg1=seeds[:, 0], exclude_kg2=seeds[:, 1])
-    return _with_confidence(frame, model), model
+    return _with_confidence(frame, model, pair), model
 
 
 @st.cache_data(show_spinner="Calibrating the confidence…", max_entries=8)
@@ -92,9 +99,22 @@ def model_calibration(run_dir: str, choice: state.DataChoice) -> ConfidenceModel
     return fit_confidence(held_out, valid)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def model_candidates(run_dir: str, choice: state.DataChoice) -> pd.DataFrame:
-    return _with_confidence(state.candidates(run_dir, choice), model_calibration(run_dir, choice))
+    return _with_confidence(
+        state.candidates(run_dir, choice), model_calibration(run_dir, choice), state.load_dataset(choice)
+    )
+
+
+@st.cache_resource
+def _no_match_log(path: str) -> NoMatchLog:
+    return NoMatchLog(DecisionStore(path))
+
+
+def no_match_log(pair: MMKGPair) -> NoMatchLog:
+    """The "no counterpart" log beside the pair's decision store (its table is made once)."""
+    state.decision_store(pair)  # made (and checked against the dataset) first
+    return _no_match_log(str(state.store_path(pair)))
 
 
 def current_ranking(pair: MMKGPair) -> Ranking | None:

@@ -11,7 +11,7 @@ from app import pair_view, review, state
 from app.safe import md
 from app.shortcuts import review_shortcuts
 from mimea_core.curation import ORDERINGS, filter_queue, next_undecided, order_queue, review_queue
-from mimea_core.curation.onetoone import NoMatchLog, accepted_elsewhere
+from mimea_core.curation.onetoone import accepted_elsewhere
 from mimea_core.errors import MimeaError
 
 st.title("Candidates")
@@ -21,7 +21,7 @@ if pair is None:
 ranking = review.current_ranking(pair)
 review.ranking_note(pair, ranking)
 store = state.decision_store(pair)
-no_match_log = NoMatchLog(store)
+no_match_log = review.no_match_log(pair)
 cands = ranking.cands
 all_ranks = st.session_state.get("q_all_ranks", False)
 decided = store.current_state()

@@ -12,7 +12,7 @@ from app import review, state
 from app.safe import md
 from mimea_core.curation import csv_text, ntriples_text, sssom_text
 from mimea_core.curation.export import in_pair
-from mimea_core.curation.onetoone import NoMatchLog, one_to_one_clashes
+from mimea_core.curation.onetoone import one_to_one_clashes
 from mimea_core.errors import MimeaError
 from mimea_core.evaluation import compare_runs
 
@@ -107,7 +107,7 @@ if len(clashes):
                "exports until one of them is rejected (Candidates page, state 'conflict').")  # fmt: skip
     st.dataframe(with_names(clashes)[["source_name", "target_name", "clash", "curator"]], hide_index=True,
                  key="o2o_conflicts")  # fmt: skip
-no_match = NoMatchLog(store).current()
+no_match = review.no_match_log(pair).current()
 if len(no_match):
     st.subheader(f"No counterpart in {pair.kg2.name or 'KG2'} ({len(no_match)})")
     st.dataframe(no_match.assign(source_name=[name(pair.kg1.names, int(s)) for s in no_match["source"]])[

@@ -66,8 +66,10 @@ def review_queue(
     """
     queue = cands[cands["rank"] == 1] if top1_only else cands
     queue = queue.copy().reset_index(drop=True)
-    queue["source_name"] = [pair.kg1.names[i] for i in queue["source"]]
-    queue["target_name"] = [pair.kg2.names[i] for i in queue["target"]]
+    if "source_name" not in queue.columns:  # callers that cache candidates may add the names once
+        queue["source_name"] = [pair.kg1.names[i] for i in queue["source"]]
+    if "target_name" not in queue.columns:
+        queue["target_name"] = [pair.kg2.names[i] for i in queue["target"]]
     queue["uncertainty"] = weight_uncertainty(queue)
     margin_pct = queue["margin"].rank(pct=True, method="average").fillna(0.5)
     unc_pct = pd.Series(queue["uncertainty"]).rank(pct=True, method="average").fillna(0.5)
