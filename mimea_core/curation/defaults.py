@@ -3,7 +3,7 @@
 Benchmarks compare with papers that report without names, so :class:`~mimea_core.config.MIMEAConfig`
 keeps names off by default (and the benchmark grids say so explicitly). A curator wants the best
 suggestions the data allows: names alone give H@1 ≈ .95 on FB15K-DB15K without training, so the
-workbench's default model (and ``suggest`` runs made for curation) add the ``name`` modality whenever
+workbench's default model adds the ``name`` modality whenever
 both KGs have real names (not just their identifiers).
 """
 
