@@ -7,7 +7,11 @@ flag, see :mod:`mimea_core.commands.train`):
   :data:`mimea_core.registry.MODALITY_ENCODERS`);
 - ``fusion``: ``"beta"`` (probability-guided, the MIMEA default), ``"attention"`` (plain cross-modal
   attention weights, MEAformer-like) or ``"uniform"`` (equal weights);
-- ``use_ot``: optimal-transport modal alignment on/off (off = naive mean alignment, i.e. nothing);
+- ``cross_modal``: the cross-modal attention whose (gated) output is fused, on/off;
+- ``use_ot``: optimal-transport modal alignment on/off (off = the naive mean alignment, see
+  :func:`mimea_core.losses.mean_alignment_loss`); ``ot_target`` says what each modality is
+  transported to: ``"joint"`` (the joint embedding) or ``"cross_kg"`` (the same modality of the
+  other KG);
 - ``modal_contrastive``: per-modality InfoNCE terms on/off;
 - ``pseudo_seeding``: iterative mutual-nearest-neighbour pseudo-seeds on/off.
 """
@@ -26,6 +30,8 @@ from mimea_core.errors import ConfigError
 ALL_MODALITIES = tuple(registry.MODALITY_ENCODERS)
 FUSIONS = tuple(registry.FUSIONS)
 GRAPH_ENCODERS = tuple(registry.GRAPH_ENCODERS)
+OT_TARGETS = ("joint", "cross_kg")
+MODAL_WEIGHTINGS = ("pair", "batch")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -48,16 +54,19 @@ class MIMEAConfig:
     # --- fusion ----------------------------------------------------------------------------
     fusion: str = "beta"
     fusion_heads: int = 4
+    cross_modal: bool = True  # cross-modal attention between modality tokens, fused (gated)
     beta_prior: tuple[float, float] = (2.0, 2.0)  # Beta(a0, b0) prior of every modality weight
     # --- losses ----------------------------------------------------------------------------
     tau: float = 0.1
     learnable_tau: bool = False
     modal_contrastive: bool = True
     modal_weight: float = 1.0  # lambda: scale of the (adaptively weighted) per-modality InfoNCE
+    modal_weighting: str = "pair"  # "pair": each pair's term by its own weights; "batch": batch means
     distill_weight: float = 0.0  # optional joint -> uni-modal distillation
     use_ot: bool = True
     ot_weight: float = 0.5  # gamma
     ot_reg: float = 0.05
+    ot_target: str = "joint"  # "joint" or "cross_kg" (see the module docstring)
     ot_batch: int = 256  # entities per OT problem (sub-sampled from the batch)
     kl_weight: float = 0.01  # eta
     # --- optimisation ----------------------------------------------------------------------
@@ -90,6 +99,12 @@ class MIMEAConfig:
             raise ConfigError(f"modalities listed twice: {', '.join(self.modalities)}")
         if self.fusion not in FUSIONS:
             raise ConfigError(f"unknown fusion {self.fusion!r}; expected one of {', '.join(FUSIONS)}")
+        if self.ot_target not in OT_TARGETS:
+            raise ConfigError(f"unknown ot_target {self.ot_target!r}; expected one of {', '.join(OT_TARGETS)}")
+        if self.modal_weighting not in MODAL_WEIGHTINGS:
+            raise ConfigError(
+                f"unknown modal_weighting {self.modal_weighting!r}; expected one of {', '.join(MODAL_WEIGHTINGS)}"
+            )
         if self.graph_encoder not in GRAPH_ENCODERS:
             raise ConfigError(
                 f"unknown graph encoder {self.graph_encoder!r}; expected one of {', '.join(GRAPH_ENCODERS)}"

@@ -16,7 +16,7 @@ def test_bench_runs_a_real_cell_and_resumes(tmp_path, sample_data_dir, capsys):
         "--runs-dir", str(tmp_path / "runs"),
         "--result-name", "sample",
         "--device", "cpu",
-        "--train-flag=--epochs=2",
+        "--epochs", "2",
         "--train-flag=--quiet",
     ]  # fmt: skip
     assert main(args) == 0
@@ -26,7 +26,9 @@ def test_bench_runs_a_real_cell_and_resumes(tmp_path, sample_data_dir, capsys):
     assert 0.0 <= record["standard"]["hits@1"] <= 1.0
     assert record["epochs"] <= 2
     assert record["peak_rss_mb"] > 0
-    assert "--epochs=2" in record["command"]
+    assert "--epochs 2" in record["command"] and "patience=2" in record["command"]
+    assert record["budget_epochs"] == 2 and record["split_seed"] == 1 and record["wall_seconds"] > 0
+    assert record["open_candidates"]["r2l"]["distractors"] >= 0
     table = (tmp_path / "results" / "sample.md").read_text()
     assert "| SAMPLE |" in table or "| FB15K-DB15K |" in table
     # Rerunning skips the finished cell instead of training again.

@@ -13,7 +13,7 @@ import pytest
 from mimea_core import runs
 from mimea_core.benchmarking.grid import ABLATIONS, GRIDS, GridSpec
 from mimea_core.benchmarking.records import load_records
-from mimea_core.benchmarking.report import hits_plot, markdown_table
+from mimea_core.benchmarking.report import ablation_plot, hits_plot, markdown_table, summarise, summary_table
 from mimea_core.benchmarking.runner import BenchOptions, run_grid, train_command
 from mimea_core.cli import main
 from mimea_core.errors import ConfigError, MimeaError
@@ -37,20 +37,39 @@ def _metrics(h1: float, ratio: float) -> dict:
     }
 
 
-def test_main_grid_covers_both_pairs_and_six_ratios():
+def test_main_grid_covers_both_pairs_and_six_ratios_on_three_seeds():
     cells = GRIDS["main"].cells()
     assert {c.dataset for c in cells} == {"FB15K-DB15K", "FB15K-YAGO15K"}
     assert sorted({c.seed_ratio for c in cells}) == [0.01, 0.05, 0.1, 0.2, 0.5, 0.8]
-    assert len({c.key for c in cells}) == len(cells) == 12
+    assert {c.split_seed for c in cells} == {1, 2, 3}
+    assert len({c.key for c in cells}) == len(cells) == 36
 
 
-def test_ablation_variants_each_change_the_train_command(tmp_path):
-    options = BenchOptions(out_dir=tmp_path, runs_dir=tmp_path / "runs")
-    grid = GRIDS["ablations"]
-    commands = {c.variant.name: tuple(train_command(c, options)) for c in grid.cells() if c.seed_ratio == 0.2}
+def test_ablation_grid_cells_seeds_and_variants():
+    cells = GRIDS["ablations"].cells()
+    assert {(c.dataset, c.seed_ratio) for c in cells} == {
+        ("FB15K-DB15K", 0.2), ("FB15K-DB15K", 0.05), ("FB15K-YAGO15K", 0.2),
+    }  # fmt: skip
+    assert {c.variant.name for c in cells} == {
+        "full", "no_ot", "uniform_fusion", "attention_fusion", "no_modal_contrastive", "no_cross_modal",
+        "no_pseudo_seeding",
+    }  # fmt: skip
+    assert len(cells) == 3 * len(ABLATIONS) * 3
+    dev = GRIDS["dev"]
+    assert dev.development and {c.split_seed for c in dev.cells()} == {100}
+    assert not {c.split_seed for g in ("main", "ablations", "modalities") for c in GRIDS[g].cells()} & {100}
+
+
+def test_ablation_variants_each_change_the_train_command_at_equal_budget(tmp_path):
+    options = BenchOptions(out_dir=tmp_path, runs_dir=tmp_path / "runs", epochs=7)
+    cells = [c for c in GRIDS["ablations"].cells() if c.seed_ratio == 0.2 and c.split_seed == 1]
+    commands = {c.variant.name: tuple(train_command(c, options)) for c in cells if c.dataset == "FB15K-DB15K"}
     assert len(set(commands.values())) == len(ABLATIONS)
-    assert "--no-ot" in commands["no_ot"]
-    assert "graph,relation,attribute,name" in commands["with_names"]
+    assert "--no-ot" in commands["no_ot"] and "--no-cross-modal" in commands["no_cross_modal"]
+    for cmd in commands.values():  # the same fixed epoch budget, early stopping off, no time limit
+        assert cmd[cmd.index("--epochs") + 1] == "7" and "patience=7" in cmd and "--time-budget" not in cmd
+    modal = {c.variant.name: train_command(c, options) for c in GRIDS["modalities"].cells()}
+    assert "graph,relation,attribute,name" in modal["with_names"]
 
 
 def test_restricting_to_unknown_names_is_a_clear_error():
@@ -61,7 +80,7 @@ def test_restricting_to_unknown_names_is_a_clear_error():
 
 
 def test_run_grid_resumes_from_finished_runs_and_writes_table(tmp_path):
-    grid = GridSpec("t", ("FB15K-DB15K",), (0.2, 0.5))
+    grid = GridSpec("t", ("FB15K-DB15K",), (0.2, 0.5), split_seeds=(0,))
     options = BenchOptions(out_dir=tmp_path / "results", runs_dir=tmp_path / "runs")
     for cell, h1 in zip(grid.cells(), (0.4, 0.6), strict=True):
         run_dir = options.runs_dir / cell.run_name
@@ -75,6 +94,7 @@ def test_run_grid_resumes_from_finished_runs_and_writes_table(tmp_path):
     assert all("commit" in r and "versions" in r and "date" in r for r in records)
     table = path.with_suffix(".md").read_text()
     assert "+0.033 (vs 0.367)" in table  # 0.4 against the same-files MEAformer figure at 20%
+    assert all(r["budget_epochs"] == options.epochs for r in records)
     # A second call finds every cell done and runs nothing.
     messages.clear()
     run_grid(grid, options, log=messages.append)
@@ -101,7 +121,24 @@ def test_report_only_and_plot(tmp_path, capsys):
     fig = hits_plot(records)
     ours = [t for t in fig.data if t.name.startswith("MIMEA")][0]
     assert list(ours.y) == [0.4, 0.6]
-    assert "| FB15K-DB15K | 20% | full | 0.400 |" in markdown_table(records)
+    assert "| FB15K-DB15K | 20% | full | 0 | 0.400 |" in markdown_table(records)
+
+
+def test_summary_gives_mean_sd_over_seeds_and_paired_deltas():
+    records = [
+        dict(_metrics(h1, 0.2), variant=variant, split_seed=seed, grid_key=f"{variant}{seed}")
+        for variant, values in (("full", (0.5, 0.6, 0.7)), ("no_ot", (0.45, 0.58, 0.62)))
+        for seed, h1 in zip((1, 2, 3), values, strict=True)
+    ]
+    rows = {r["variant"]: r for r in summarise(records)}
+    mean, sd = rows["full"]["H@1"]
+    assert mean == pytest.approx(0.6) and sd == pytest.approx(0.1)
+    delta, delta_sd = rows["no_ot"]["delta_hits@1"]
+    assert delta == pytest.approx(-0.05) and delta_sd == pytest.approx(0.03)
+    table = summary_table(records)
+    assert "0.600 ± 0.100" in table and "-0.050 ± 0.030" in table
+    fig = ablation_plot(records)
+    assert list(fig.data[0].error_y.array) == pytest.approx([0.1, rows["no_ot"]["H@1"][1]])
 
 
 def test_corrupt_result_file_is_a_clear_error(tmp_path):

@@ -121,11 +121,27 @@ def _aligned(n: int, dim: int = 16, seed: int = 0) -> tuple[np.ndarray, np.ndarr
     return E1, E2, np.stack([np.arange(n), perm], axis=1)
 
 
+def test_open_protocol_counts_distractors_per_direction():
+    """Unlinked KG1 entities are distractors of KG2 -> KG1 only (like DB15K -> FB15K)."""
+    E1, E2, links = _aligned(60)
+    rng = np.random.default_rng(1)
+    extra = _unit(rng.normal(size=(7, E1.shape[1])))
+    metrics = evaluate_embeddings(
+        Embeddings.from_joint(np.vstack([E1, extra]), E2), _split(links[:10], links[10:15], links[15:])
+    )
+    assert metrics["open_candidates"]["l2r"] == {"candidates": 45, "distractors": 0}
+    assert metrics["open_candidates"]["r2l"] == {"candidates": 52, "distractors": 7}
+    assert metrics["open"]["hits@1"] == metrics["standard"]["hits@1"]
+
+
 def test_perfect_embedding_scores_one_everywhere():
     E1, E2, links = _aligned(60)
     metrics = evaluate_embeddings(Embeddings.from_joint(E1, E2), _split(links[:10], links[10:15], links[15:]))
-    assert set(metrics) == {"standard", "open", "one_to_one", "detail"}
+    assert set(metrics) == {"standard", "open", "open_r2l", "open_candidates", "one_to_one", "detail"}
     assert set(metrics["detail"]) == {"standard", "open"}
+    assert metrics["open_r2l"] == metrics["detail"]["open"]["r2l"]["csls"]
+    # every non-seed entity is a test entity on both sides: the open protocol has no distractors
+    assert metrics["open_candidates"] == {d: {"candidates": 45, "distractors": 0} for d in ("l2r", "r2l")}
     for protocol in ("standard", "open"):
         assert set(metrics["detail"][protocol]) == {"l2r", "r2l"}
         for direction in ("l2r", "r2l"):

@@ -46,7 +46,9 @@ def test_base_uses_every_term():
 
 @pytest.mark.parametrize(
     ("change", "missing_term"),
-    [({"use_ot": False}, "ot"), ({"modal_contrastive": False}, "modal"), ({"fusion": "uniform"}, "kl"),
+    [({"use_ot": False}, "ot"), ({"ot_target": "cross_kg"}, "mean_align"), ({"cross_modal": False}, "mean_align"),
+     ({"modal_weighting": "batch"}, "mean_align"),
+     ({"modal_contrastive": False}, "modal"), ({"fusion": "uniform"}, "kl"),
      ({"fusion": "attention"}, "kl")],  # fmt: skip
 )
 def test_switch_changes_terms_and_result(change, missing_term):
@@ -89,7 +91,7 @@ def test_pseudo_seeding_adds_pairs_and_changes_training():
 def test_cli_flags_map_to_config_fields():
     parser = build_config_parser_for_tests()
     args = parser.parse_args(
-        ["data", "--out", "r", "--no-ot", "--fusion", "attention", "--no-modal-contrastive",
+        ["data", "--out", "r", "--no-ot", "--no-cross-modal", "--fusion", "attention", "--no-modal-contrastive",
          "--modalities", "graph,relation", "--pseudo-seeding", "--epochs", "7", "--seed", "3",
          "--time-budget", "30", "--device", "cpu", "--set", "entity_dropout=0.5"]
     )  # fmt: skip
@@ -101,14 +103,15 @@ def test_cli_flags_map_to_config_fields():
         True, 7, 3, 30.0, "cpu", 0.5,
     )  # fmt: skip
     defaults = config_from_args(parser.parse_args(["data", "--out", "r"]))
-    assert defaults.use_ot and defaults.fusion == "beta" and defaults.modal_contrastive
+    assert not cfg.cross_modal
+    assert defaults.use_ot and defaults.fusion == "beta" and defaults.modal_contrastive and defaults.cross_modal
 
 
 def test_train_help_documents_every_switch():
     proc = subprocess.run(
         [sys.executable, "-m", "mimea_core", "train", "--help"], capture_output=True, text=True, check=True
     )
-    for flag in ("--no-ot", "--fusion", "--no-modal-contrastive", "--modalities", "--pseudo-seeding",
+    for flag in ("--no-ot", "--no-cross-modal", "--fusion", "--no-modal-contrastive", "--modalities", "--pseudo-seeding",
                  "--no-pseudo-seeding", "--device", "--epochs", "--seed", "--split-seed", "--time-budget",
                  "--seed-ratio", "--out"):  # fmt: skip
         assert flag in proc.stdout, flag

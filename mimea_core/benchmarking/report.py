@@ -18,22 +18,133 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 
 def _sort_key(record: dict[str, Any]) -> tuple:
-    return (record.get("dataset", ""), record.get("seed_ratio", 0), record.get("variant", ""))
+    return (
+        record.get("dataset", ""), record.get("seed_ratio", 0), record.get("variant", ""),
+        record.get("split_seed", 0),
+    )  # fmt: skip
+
+
+def _get(record: dict[str, Any], path: str) -> float | None:
+    """``"standard.hits@1"`` -> ``record["standard"]["hits@1"]`` (None when missing or NaN)."""
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    if not isinstance(value, (int, float)) or value != value:
+        return None
+    return float(value)
+
+
+def mean_sd(values: list[float]) -> tuple[float, float] | None:
+    """Mean and sample standard deviation (0 for one value); None for no values."""
+    if not values:
+        return None
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return mean, 0.0
+    return mean, (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+
+
+def _pm(stats: tuple[float, float] | None, signed: bool = False) -> str:
+    if stats is None:
+        return "–"
+    mean, sd = stats
+    return f"{mean:+.3f} ± {sd:.3f}" if signed else f"{mean:.3f} ± {sd:.3f}"
+
+
+SUMMARY_METRICS = (
+    ("H@1", "standard.hits@1"),
+    ("H@10", "standard.hits@10"),
+    ("MRR", "standard.mrr"),
+    ("open H@1 KG1→KG2", "open.hits@1"),
+    ("open H@1 KG2→KG1", "open_r2l.hits@1"),
+    ("1-to-1 H@1", "one_to_one.hits@1"),
+)
+
+
+def summarise(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (dataset, ratio, variant): metric mean ± sd over split seeds, and each variant's
+    paired difference to ``full`` on the same split seeds (mean ± sd of the per-seed deltas)."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for r in sorted(records, key=_sort_key):
+        groups.setdefault((r.get("dataset"), r.get("seed_ratio"), r.get("variant", "full")), []).append(r)
+    rows = []
+    for (dataset, ratio, variant), group in groups.items():
+        full = {r.get("split_seed"): r for r in groups.get((dataset, ratio, "full"), [])}
+        deltas = [
+            _get(r, "standard.hits@1") - _get(full[r.get("split_seed")], "standard.hits@1")
+            for r in group
+            if r.get("split_seed") in full
+            and _get(r, "standard.hits@1") is not None
+            and _get(full[r.get("split_seed")], "standard.hits@1") is not None
+        ]
+        row: dict[str, Any] = {
+            "dataset": dataset, "seed_ratio": ratio, "variant": variant,
+            "split_seeds": [r.get("split_seed") for r in group],
+            "delta_hits@1": mean_sd(deltas) if variant != "full" else None,
+            "distractors": (group[0].get("open_candidates") or {}),
+        }  # fmt: skip
+        for label, path in SUMMARY_METRICS:
+            row[label] = mean_sd([v for r in group if (v := _get(r, path)) is not None])
+        for key in ("epochs", "optimizer_steps", "train_seconds", "wall_seconds", "peak_rss_mb"):
+            row[key] = mean_sd([v for r in group if (v := _get(r, key)) is not None])
+        rows.append(row)
+    return rows
+
+
+def summary_table(records: list[dict[str, Any]]) -> str:
+    """Markdown: mean ± sd over split seeds per cell and variant, Δ H@1 vs full (paired by seed)."""
+    labels = [label for label, _ in SUMMARY_METRICS]
+    header = (
+        "| dataset | seeds | variant | split seeds | " + " | ".join(labels)
+        + " | Δ H@1 vs full | epochs | train s | vs same-files MEAformer H@1 |\n"
+        + "|---" * (len(labels) + 8) + "|\n"
+    )  # fmt: skip
+    lines = []
+    for row in summarise(records):
+        baseline = SAME_FILES.get((row["dataset"], row["seed_ratio"]))
+        h1 = row["H@1"]
+        versus = f"{h1[0] - baseline['hits@1']:+.3f} (vs {baseline['hits@1']:.3f})" if baseline and h1 else "–"
+        train_s = row["train_seconds"]
+        cells = [
+            str(row["dataset"]), f"{100 * (row['seed_ratio'] or 0):g}%", str(row["variant"]),
+            ",".join(str(s) for s in row["split_seeds"]),
+            *(_pm(row[label]) for label in labels),
+            _pm(row["delta_hits@1"], signed=True) if row["variant"] != "full" else "(reference)",
+            _fmt(row["epochs"][0], 0) if row["epochs"] else "–",
+            f"{train_s[0]:.0f}" if train_s else "–",
+            versus,
+        ]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return header + "\n".join(lines) + "\n"
+
+
+def distractor_notes(records: list[dict[str, Any]]) -> list[str]:
+    """One line per dataset saying which direction of the open protocol has distractors."""
+    seen: dict[str, dict] = {}
+    for r in sorted(records, key=_sort_key):
+        if r.get("open_candidates") and r.get("dataset") not in seen:
+            seen[r["dataset"]] = r["open_candidates"]
+    notes = []
+    for dataset, counts in seen.items():
+        parts = []
+        for direction, label in (("l2r", "KG1→KG2"), ("r2l", "KG2→KG1")):
+            c = counts.get(direction, {})
+            parts.append(f"{label} {c.get('distractors', '?')} distractors among {c.get('candidates', '?')} candidates")
+        notes.append(f"- {dataset} (first split listed): " + "; ".join(parts))
+    return notes
 
 
 def markdown_table(records: list[dict[str, Any]]) -> str:
+    """Markdown: one row per run (split seed)."""
     header = (
-        "| dataset | seeds | variant | H@1 | H@10 | MRR | open H@1 | open H@10 | open MRR | 1-to-1 H@1 "
-        "| epochs | train s | peak MB | device | vs same-files MEAformer H@1 |\n"
+        "| dataset | seeds | variant | split seed | H@1 | H@10 | MRR | open H@1 | open H@1 KG2→KG1 | 1-to-1 H@1 "
+        "| epochs | steps | train s | peak MB | device |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     rows = []
     for r in sorted(records, key=_sort_key):
-        std, opn = r.get("standard", {}), r.get("open", {})
-        baseline = SAME_FILES.get((r.get("dataset"), r.get("seed_ratio")))
-        delta = "–"
-        if baseline and "hits@1" in std:
-            delta = f"{std['hits@1'] - baseline['hits@1']:+.3f} (vs {baseline['hits@1']:.3f})"
         train_s = r.get("train_seconds")
         rows.append(
             "| "
@@ -42,18 +153,18 @@ def markdown_table(records: list[dict[str, Any]]) -> str:
                     str(r.get("dataset")),
                     f"{100 * r.get('seed_ratio', 0):g}%",
                     str(r.get("variant", "full")),
-                    _fmt(std.get("hits@1")),
-                    _fmt(std.get("hits@10")),
-                    _fmt(std.get("mrr")),
-                    _fmt(opn.get("hits@1")),
-                    _fmt(opn.get("hits@10")),
-                    _fmt(opn.get("mrr")),
-                    _fmt(r.get("one_to_one", {}).get("hits@1")),
+                    str(r.get("split_seed", "–")),
+                    _fmt(_get(r, "standard.hits@1")),
+                    _fmt(_get(r, "standard.hits@10")),
+                    _fmt(_get(r, "standard.mrr")),
+                    _fmt(_get(r, "open.hits@1")),
+                    _fmt(_get(r, "open_r2l.hits@1")),
+                    _fmt(_get(r, "one_to_one.hits@1")),
                     _fmt(r.get("epochs")),
+                    _fmt(r.get("optimizer_steps")),
                     _fmt(round(train_s) if isinstance(train_s, (int, float)) else None),
                     _fmt(round(r["peak_rss_mb"]) if isinstance(r.get("peak_rss_mb"), (int, float)) else None),
                     str(r.get("device", "–")),
-                    delta,
                 ]
             )
             + " |"
@@ -61,44 +172,65 @@ def markdown_table(records: list[dict[str, Any]]) -> str:
     return header + "\n".join(rows) + "\n"
 
 
+PROTOCOL = (
+    "Protocol: every cell trains for the same fixed number of epochs (early stopping off; the model "
+    "is selected on validation MRR, 10% of the seeds, never on test); wall-clock time is recorded, "
+    "never used to stop. Reported figures are mean ± sd over split seeds 1, 2, 3; Δ H@1 vs full is "
+    "the per-seed paired difference. Tuning used the development split seed 100 only."
+)
+
+
 def write_markdown(path: Path, grid_name: str, records: list[dict[str, Any]]) -> None:
-    lines = [
-        f"# Benchmark grid `{grid_name}`",
-        "",
+    lines = [f"# Benchmark grid `{grid_name}`", ""]
+    if any(r.get("development") for r in records):
+        lines += [
+            "**Development split (seed 100): for choosing settings only, never to be reported.**", "",
+        ]  # fmt: skip
+    budgets = sorted({r.get("budget_epochs") for r in records if r.get("budget_epochs")})
+    lines += [
         "Headline metrics: KG1→KG2 with CSLS (k=3). *Standard*: rank among test targets (as papers do);",
-        "*open*: rank among all KG2 entities not used as seeds. The model is selected on validation",
-        "(10% of the seeds), never on test. Data: `../shared/data/mmkb_offline` (FB15K graph with 64% of",
-        "its triples, YAGO15K with 30%), no images, no names unless the variant says so.",
+        "*open*: rank among all entities of the other KG not used as seeds, both directions (the",
+        "distractor counts below say in which direction the open protocol differs from the standard one).",
+        "Data: `../shared/data/mmkb_offline` (FB15K graph with 64% of its triples, YAGO15K with 30%),",
+        "no images, no names unless the variant says so.",
         "",
-        markdown_table(records),
+        PROTOCOL + (f" Budget: {', '.join(map(str, budgets))} epochs." if budgets else ""),
+        "",
+        "## Summary (mean ± sd over split seeds)",
+        "",
+        summary_table(records),
     ]
+    notes = distractor_notes(records)
+    if notes:
+        lines += ["Open-protocol distractors (candidates that are no test query's gold target):", "", *notes, ""]
+    lines += ["## Every run", "", markdown_table(records)]
     if records:
         lines += ["## Provenance", ""]
         for r in sorted(records, key=_sort_key):
             versions = ", ".join(f"{k} {v}" for k, v in (r.get("versions") or {}).items() if v)
+            wall = r.get("wall_seconds")
+            wall_text = f", wall {wall:.0f} s" if isinstance(wall, (int, float)) else ""
             lines.append(
                 f"- {r.get('grid_key')}: `{r.get('command')}` — {r.get('date')}, commit {r.get('commit')}, "
-                f"{versions}, {r.get('machine', {}).get('cpu_count')} CPUs"
+                f"{versions}, {r.get('machine', {}).get('cpu_count')} CPUs{wall_text}"
             )
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def hits_plot(records: list[dict[str, Any]], variant: str = "full"):
-    """Plotly figure: H@1 (standard) against seed ratio, ours vs the published and same-files baselines."""
+    """Plotly figure: H@1 (standard) against seed ratio (mean ± sd over split seeds as error bars),
+    ours vs the published and same-files baselines."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    datasets = sorted({r.get("dataset") for r in records if r.get("variant", "full") == variant})
-    for dataset in datasets:
-        ours = sorted(
-            (r["seed_ratio"], r["standard"]["hits@1"])
-            for r in records
-            if r.get("dataset") == dataset and r.get("variant", "full") == variant
-        )
+    rows = [r for r in summarise(records) if r["variant"] == variant and r["H@1"]]
+    for dataset in sorted({r["dataset"] for r in rows}):
+        ours = sorted((r["seed_ratio"], *r["H@1"]) for r in rows if r["dataset"] == dataset)
         fig.add_trace(
             go.Scatter(
-                x=[x for x, _ in ours],
-                y=[y for _, y in ours],
+                x=[x for x, _, _ in ours],
+                y=[y for _, y, _ in ours],
+                error_y={"type": "data", "array": [sd for _, _, sd in ours], "visible": True},
                 mode="lines+markers",
                 name=f"MIMEA (ours) {dataset}",
             )
@@ -118,7 +250,7 @@ def hits_plot(records: list[dict[str, Any]], variant: str = "full"):
             )
         )  # fmt: skip
     fig.update_layout(
-        title="H@1 (KG1→KG2, CSLS, standard protocol) against seed ratio",
+        title="H@1 (KG1→KG2, CSLS, standard protocol) against seed ratio, mean ± sd over split seeds",
         xaxis_title="seed ratio",
         yaxis_title="H@1",
         xaxis={"type": "log", "tickvals": [0.01, 0.05, 0.1, 0.2, 0.5, 0.8]},
@@ -128,9 +260,35 @@ def hits_plot(records: list[dict[str, Any]], variant: str = "full"):
     return fig
 
 
-def write_plot(path_stem: Path, records: list[dict[str, Any]]) -> list[Path]:
-    """Write ``<stem>.html`` and, when kaleido can render, ``<stem>.png``; return the files written."""
-    fig = hits_plot(records)
+def ablation_plot(records: list[dict[str, Any]]):
+    """Plotly bar chart: H@1 per variant and cell, mean with ± sd error bars over split seeds."""
+    import plotly.graph_objects as go
+
+    rows = [r for r in summarise(records) if r["H@1"]]
+    fig = go.Figure()
+    for cell in sorted({(r["dataset"], r["seed_ratio"]) for r in rows}):
+        group = [r for r in rows if (r["dataset"], r["seed_ratio"]) == cell]
+        fig.add_trace(
+            go.Bar(
+                x=[r["variant"] for r in group],
+                y=[r["H@1"][0] for r in group],
+                error_y={"type": "data", "array": [r["H@1"][1] for r in group], "visible": True},
+                name=f"{cell[0]} {100 * cell[1]:g}%",
+            )
+        )
+    fig.update_layout(
+        title="H@1 (KG1→KG2, CSLS) per variant, mean ± sd over split seeds",
+        barmode="group", yaxis={"range": [0, 1], "title": "H@1"}, template="plotly_white",
+    )  # fmt: skip
+    return fig
+
+
+def write_plot(path_stem: Path, records: list[dict[str, Any]], kind: str = "hits") -> list[Path]:
+    """Write ``<stem>.html`` and, when kaleido can render, ``<stem>.png``; return the files written.
+
+    ``kind``: ``"hits"`` (H@1 against seed ratio) or ``"ablation"`` (bars per variant).
+    """
+    fig = hits_plot(records) if kind == "hits" else ablation_plot(records)
     written = []
     html = path_stem.with_suffix(".html")
     fig.write_html(html, include_plotlyjs="cdn")

@@ -27,7 +27,7 @@ class BenchOptions:
     out_dir: Path
     runs_dir: Path
     device: str = "auto"
-    time_budget_s: float | None = None
+    epochs: int = 20  # the fixed compute budget of every cell (early stopping off)
     extra_flags: tuple[str, ...] = ()
     repo: Path = Path(".")
 
@@ -39,13 +39,15 @@ def train_command(cell: BenchCell, options: BenchOptions) -> list[str]:
         "--split-seed", str(cell.split_seed),
         "--out", str(options.runs_dir / cell.run_name),
         "--device", options.device,
+        "--epochs", str(options.epochs),
+        "--set", f"patience={options.epochs}",  # never stops early: the same compute for every variant
     ]  # fmt: skip
-    if options.time_budget_s:
-        cmd += ["--time-budget", f"{options.time_budget_s:g}"]
     return cmd + list(cell.variant.flags) + list(options.extra_flags)
 
 
-def run_cell(cell: BenchCell, options: BenchOptions, log: Callable[[str], None]) -> dict[str, Any]:
+def run_cell(
+    cell: BenchCell, options: BenchOptions, log: Callable[[str], None], development: bool = False
+) -> dict[str, Any]:
     """Train and evaluate one cell (or reuse a finished run directory) and return its record."""
     cmd = train_command(cell, options)
     run_dir = options.runs_dir / cell.run_name
@@ -74,6 +76,8 @@ def run_cell(cell: BenchCell, options: BenchOptions, log: Callable[[str], None])
             "dataset_path": cell.dataset_path,
             "command": shlex.join(cmd),
             "wall_seconds": wall,
+            "budget_epochs": options.epochs,
+            "development": development,
             "run_dir": str(run_dir),
         }
     )
@@ -105,7 +109,7 @@ def run_grid(
                 log(f"[{i}/{len(todo)}] {cell.key}: done meanwhile by another process")
                 continue
         log(f"[{i}/{len(todo)}] {cell.key}")
-        record = run_cell(cell, options, log)
+        record = run_cell(cell, options, log, development=grid.development)
         merge_records(json_path, name, [record])
         std = record.get("standard", {})
         log(f"  standard H@1 {std.get('hits@1', float('nan')):.3f}  MRR {std.get('mrr', float('nan')):.3f}")

@@ -42,10 +42,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "modalities without data are left out)",
     )
     p.add_argument("--fusion", choices=list(FUSIONS), default=_DEFAULTS.fusion, help=choices_help(FUSIONS))
-    p.add_argument("--no-ot", dest="use_ot", action="store_false", default=argparse.SUPPRESS,
-                   help="turn off optimal-transport modal alignment (on by default)")  # fmt: skip
-    p.add_argument("--no-modal-contrastive", dest="modal_contrastive", action="store_false",
-                   default=argparse.SUPPRESS, help="turn off the per-modality contrastive terms (on by default)")  # fmt: skip
+    p.add_argument("--ot", dest="use_ot", action=argparse.BooleanOptionalAction, default=_DEFAULTS.use_ot,
+                   help="optimal-transport modal alignment; --no-ot uses the naive mean alignment instead")  # fmt: skip
+    p.add_argument("--cross-modal", dest="cross_modal", action=argparse.BooleanOptionalAction,
+                   default=_DEFAULTS.cross_modal,
+                   help="cross-modal attention between modality tokens, fused into the joint embedding")  # fmt: skip
+    p.add_argument("--modal-contrastive", dest="modal_contrastive", action=argparse.BooleanOptionalAction,
+                   default=_DEFAULTS.modal_contrastive,
+                   help="per-modality contrastive terms, weighted per pair by the fusion weights")  # fmt: skip
     p.add_argument("--pseudo-seeding", dest="pseudo_seeding", action=argparse.BooleanOptionalAction,
                    default=_DEFAULTS.pseudo_seeding,
                    help="iterative pseudo-seeding (mutual nearest neighbours above a threshold)")  # fmt: skip
@@ -74,8 +78,8 @@ def _parse_value(text: str) -> Any:
 def config_from_args(args: argparse.Namespace) -> MIMEAConfig:
     modalities = tuple(m.strip() for m in args.modalities.split(",") if m.strip())
     fields: dict[str, Any] = dict(
-        modalities=modalities, fusion=args.fusion, use_ot=getattr(args, "use_ot", True),
-        modal_contrastive=getattr(args, "modal_contrastive", True),
+        modalities=modalities, fusion=args.fusion, use_ot=args.use_ot,
+        modal_contrastive=args.modal_contrastive, cross_modal=args.cross_modal,
         pseudo_seeding=args.pseudo_seeding, graph_encoder=args.graph_encoder, dim=args.dim,
         batch_size=args.batch_size, lr=args.lr, tau=args.tau, epochs=args.epochs, seed=args.seed,
         device=args.device, time_budget=args.time_budget,

@@ -99,7 +99,10 @@ def evaluate_embeddings(
     Returns:
         ``{"standard": {"hits@1", "hits@10", "mrr"}, "open": {...}, "one_to_one": {"hits@1"},
         "detail": {"standard": {"l2r": {"cosine": {...}, "csls": {...}}, "r2l": {...}},
-        "open": {...}}}``; the headline ``standard``/``open`` are KG1 → KG2 with CSLS.
+        "open": {...}}}``; the headline ``standard``/``open`` are KG1 → KG2 with CSLS, ``open_r2l``
+        is KG2 → KG1 (CSLS) and ``open_candidates[direction]`` counts the open candidate set and its
+        *distractors* (candidates that are no test query's gold target; 0 means the open protocol
+        cannot differ from the standard one in that direction).
         ``one_to_one`` is NaN when disabled or when the test matrix exceeds
         ``MAX_ONE_TO_ONE_ELEMENTS``.
     """
@@ -110,6 +113,7 @@ def evaluate_embeddings(
     E1, E2 = normalize_rows(emb.joint[0]), normalize_rows(emb.joint[1])
     n = {"l2r": (len(E1), len(E2)), "r2l": (len(E2), len(E1))}
     detail: dict[str, dict] = {"standard": {}, "open": {}}
+    open_candidates: dict[str, dict[str, int]] = {}
     for direction, (A, B, pairs) in _directions(E1, E2, test).items():
         side_a, side_b = (0, 1) if direction == "l2r" else (1, 0)
         protocols = {
@@ -119,6 +123,11 @@ def evaluate_embeddings(
                 _open_ids(n[direction][0], seeds[:, side_a], pairs[:, 0]),
             ),
         }
+        cand_open = protocols["open"][0]
+        open_candidates[direction] = {
+            "candidates": int(len(cand_open)),
+            "distractors": int(len(np.setdiff1d(cand_open, pairs[:, 1]))),  # not a gold target of any query
+        }
         for protocol, (cand_ids, pool_ids) in protocols.items():
             ranks = rank_queries(A, B, pairs, cand_ids, pool_ids, csls_k=csls_k, chunk_size=chunk_size)
             detail[protocol][direction] = {name: metrics_from_ranks(r) for name, r in ranks.items()}
@@ -126,6 +135,8 @@ def evaluate_embeddings(
     return {
         "standard": dict(detail["standard"]["l2r"]["csls"]),
         "open": dict(detail["open"]["l2r"]["csls"]),
+        "open_r2l": dict(detail["open"]["r2l"]["csls"]),
+        "open_candidates": open_candidates,
         "one_to_one": {"hits@1": o2o},
         "detail": detail,
     }

@@ -1,4 +1,4 @@
-"""The MIMEA model: modality encoders -> probability-guided fusion (+ projections for the OT loss).
+"""The MIMEA model: modality encoders -> cross-modal interaction -> probability-guided fusion.
 
 ``encode(inputs, ids)`` returns one ``(len(ids), d)`` tensor per modality (the graph encoder
 propagates over the whole graph and then picks rows; the other encoders touch only the rows asked
@@ -32,9 +32,9 @@ class MIMEAModel(nn.Module):
         self.encoders = nn.ModuleDict(
             {m: MODALITY_ENCODERS[m].load().from_config(config, vocab) for m in self.modalities}
         )
-        self.fusion = FUSIONS[config.fusion].load()(len(self.modalities), d, config.fusion_heads)
-        joint_dim = d * len(self.modalities)
-        self.ot_proj = nn.ModuleDict({m: nn.Linear(d, joint_dim, bias=False) for m in self.modalities})
+        self.fusion = FUSIONS[config.fusion].load()(
+            len(self.modalities), d, config.fusion_heads, cross_modal=config.cross_modal
+        )
         init = torch.log(torch.tensor(1.0 / config.tau))
         self.log_inv_tau = nn.Parameter(init, requires_grad=config.learnable_tau)
 

@@ -189,6 +189,7 @@ def fit(
             "losses": mean_losses,
             "valid_mrr": valid_mrr,
             "pseudo_seeds": int(len(pseudo)),
+            "steps": steps,
             "epoch_seconds": time.perf_counter() - t_epoch,
             "elapsed_s": time.perf_counter() - t_train,
         }

@@ -5,7 +5,14 @@ from __future__ import annotations
 import torch
 
 from mimea_core.config import MIMEAConfig
-from mimea_core.losses import adaptive_modal_weights, beta_kl, distillation, info_nce, ot_alignment_loss
+from mimea_core.losses import (
+    adaptive_pair_weights,
+    beta_kl,
+    distillation,
+    info_nce,
+    info_nce_per_pair,
+    modal_alignment,
+)
 from mimea_core.model import MIMEAModel, ModelInputs
 
 
@@ -18,7 +25,8 @@ def batch_losses(
 ) -> dict[str, torch.Tensor]:
     """Loss terms (already scaled by their weights) for ``batch`` (B, 2) of global ids.
 
-    Keys: ``joint``, and when enabled ``modal``, ``ot``, ``kl``, ``distill``.
+    Keys: ``joint``, and when enabled ``modal``, ``ot`` (or ``mean_align`` when OT is off),
+    ``kl``, ``distill``.
     """
     b = batch.shape[0]
     ids = torch.cat([batch[:, 0], batch[:, 1]])
@@ -30,9 +38,11 @@ def batch_losses(
 
     if config.modal_contrastive or config.distill_weight > 0:
         if config.fusion == "uniform":
-            coef = torch.ones(len(model.modalities), device=z1.device)
+            coef = torch.ones(b, len(model.modalities), device=z1.device)
         else:
-            coef = adaptive_modal_weights(out.weights[:b], out.weights[b:])
+            coef = adaptive_pair_weights(out.weights[:b], out.weights[b:])
+            if config.modal_weighting == "batch":  # one weight per modality: the batch mean
+                coef = coef.mean(0, keepdim=True).expand_as(coef)
         modal_terms, distill_terms = [], []
         for k in range(len(model.modalities)):
             both = pres[:b, k] & pres[b:, k]
@@ -40,7 +50,7 @@ def batch_losses(
                 continue
             x1, x2 = out.modal[:b, k][both], out.modal[b:, k][both]
             if config.modal_contrastive:
-                modal_terms.append(coef[k] * info_nce(x1, x2, tau))
+                modal_terms.append((coef[both, k] * info_nce_per_pair(x1, x2, tau)).mean())
             if config.distill_weight > 0:
                 distill_terms.append(distillation(z1[both], z2[both], x1, x2, tau))
         if modal_terms:
@@ -48,15 +58,21 @@ def batch_losses(
         if distill_terms:
             losses["distill"] = config.distill_weight * torch.stack(distill_terms).mean()
 
-    if config.use_ot and config.ot_weight > 0:
-        n = ids.shape[0]
-        sub = torch.randperm(n, generator=generator)[: config.ot_batch].to(ids.device)
-        joint = out.joint.index_select(0, sub).detach()
-        terms = [
-            ot_alignment_loss(model.ot_proj[m](out.modal.index_select(0, sub)[:, k]), joint, config.ot_reg)
-            for k, m in enumerate(model.modalities)
-        ]
-        losses["ot"] = config.ot_weight * torch.stack(terms).mean()
+    if config.ot_weight > 0:
+        mixed = out.mixed if out.mixed is not None else out.modal
+        if config.ot_target == "joint":
+            sub = torch.randperm(2 * b, generator=generator)[: config.ot_batch].to(ids.device)
+            rows, pairs = sub, None
+        else:  # the same seed pairs on both sides
+            half = torch.randperm(b, generator=generator)[: max(config.ot_batch // 2, 1)].to(ids.device)
+            rows, pairs = torch.cat([half, half + b]), len(half)
+        term = modal_alignment(
+            out.modal.index_select(0, rows), mixed.index_select(0, rows), out.weights.index_select(0, rows),
+            pres.index_select(0, rows), target=config.ot_target, use_ot=config.use_ot, reg=config.ot_reg,
+            pairs=pairs,
+        )  # fmt: skip
+        if term is not None:
+            losses["ot" if config.use_ot else "mean_align"] = config.ot_weight * term
 
     if out.alpha is not None and config.kl_weight > 0:
         losses["kl"] = config.kl_weight * beta_kl(out.alpha, out.beta, pres, config.beta_prior)

@@ -50,6 +50,7 @@ def train(
     metrics = scores.with_run(
         dataset=pair.name, seed_ratio=float(split.seed_ratio), split_seed=int(split.seed),
         modalities=list(fitted.modalities), epochs=fitted.epochs, train_seconds=round(fitted.train_seconds, 2),
+        optimizer_steps=int(sum(row.get("steps", 0) for row in fitted.history)),
         peak_rss_mb=round(peak_rss_mb(), 1), device=fitted.device,
     )  # fmt: skip
     if progress is not None:
