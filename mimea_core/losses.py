@@ -37,7 +37,8 @@ def info_nce_per_pair(z1: torch.Tensor, z2: torch.Tensor, tau: float | torch.Ten
     logits = z1 @ z2.T / tau
     target = torch.arange(z1.shape[0], device=z1.device)
     return 0.5 * (
-        F.cross_entropy(logits, target, reduction="none") + F.cross_entropy(logits.T, target, reduction="none")
+        F.cross_entropy(logits, target, reduction="none")
+        + F.cross_entropy(logits.T, target, reduction="none")
     )
 
 

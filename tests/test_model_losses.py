@@ -91,7 +91,8 @@ def test_modal_alignment_masks_absent_modalities(use_ot, target):
         w = weights * present
         w = w / w.sum(1, keepdim=True)
         assert torch.allclose(
-            modal_alignment(modal, modal, w, present, **kw), modal_alignment(garbage, garbage, w, present, **kw)
+            modal_alignment(modal, modal, w, present, **kw),
+            modal_alignment(garbage, garbage, w, present, **kw),
         )
     else:
         assert torch.allclose(base, modal_alignment(garbage, garbage, weights, present, **kw))

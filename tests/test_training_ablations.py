@@ -46,10 +46,15 @@ def test_base_uses_every_term():
 
 @pytest.mark.parametrize(
     ("change", "missing_term"),
-    [({"use_ot": False}, "ot"), ({"ot_target": "cross_kg"}, "mean_align"), ({"cross_modal": False}, "mean_align"),
-     ({"modal_weighting": "batch"}, "mean_align"),
-     ({"modal_contrastive": False}, "modal"), ({"fusion": "uniform"}, "kl"),
-     ({"fusion": "attention"}, "kl")],  # fmt: skip
+    [
+        ({"use_ot": False}, "ot"),
+        ({"ot_target": "cross_kg"}, "mean_align"),
+        ({"cross_modal": False}, "mean_align"),
+        ({"modal_weighting": "batch"}, "mean_align"),
+        ({"modal_contrastive": False}, "modal"),
+        ({"fusion": "uniform"}, "kl"),
+        ({"fusion": "attention"}, "kl"),
+    ],  # fmt: skip
 )
 def test_switch_changes_terms_and_result(change, missing_term):
     _, base_losses, base_out = _step(BASE)
@@ -104,7 +109,9 @@ def test_cli_flags_map_to_config_fields():
     )  # fmt: skip
     defaults = config_from_args(parser.parse_args(["data", "--out", "r"]))
     assert not cfg.cross_modal
-    assert defaults.use_ot and defaults.fusion == "beta" and defaults.modal_contrastive and defaults.cross_modal
+    assert (
+        defaults.use_ot and defaults.fusion == "beta" and defaults.modal_contrastive and defaults.cross_modal
+    )
 
 
 def test_train_help_documents_every_switch():

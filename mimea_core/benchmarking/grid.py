@@ -159,12 +159,8 @@ MAIN_CELLS = (("FB15K-DB15K", 0.2), ("FB15K-DB15K", 0.05), ("FB15K-YAGO15K", 0.2
 
 GRIDS: dict[str, GridSpec] = {
     "main": GridSpec("main", tuple(DATASETS), SEED_RATIOS),
-    "ablations": GridSpec(
-        "ablations", tuple(DATASETS), (0.2, 0.05), ABLATIONS, pairs=MAIN_CELLS
-    ),
+    "ablations": GridSpec("ablations", tuple(DATASETS), (0.2, 0.05), ABLATIONS, pairs=MAIN_CELLS),
     "modalities": GridSpec("modalities", ("FB15K-DB15K",), (0.2,), MODALITY_VARIANTS),
-    "dev": GridSpec(
-        "dev", ("FB15K-DB15K",), (0.2,), ABLATIONS, split_seeds=(DEV_SEED,), development=True
-    ),
+    "dev": GridSpec("dev", ("FB15K-DB15K",), (0.2,), ABLATIONS, split_seeds=(DEV_SEED,), development=True),
     "quick": GridSpec("quick", ("FB15K-DB15K",), (0.2,), split_seeds=(REPORT_SEEDS[0],)),
 }

@@ -105,7 +105,9 @@ def summary_table(records: list[dict[str, Any]]) -> str:
     for row in summarise(records):
         baseline = SAME_FILES.get((row["dataset"], row["seed_ratio"]))
         h1 = row["H@1"]
-        versus = f"{h1[0] - baseline['hits@1']:+.3f} (vs {baseline['hits@1']:.3f})" if baseline and h1 else "–"
+        versus = (
+            f"{h1[0] - baseline['hits@1']:+.3f} (vs {baseline['hits@1']:.3f})" if baseline and h1 else "–"
+        )
         train_s = row["train_seconds"]
         cells = [
             str(row["dataset"]), f"{100 * (row['seed_ratio'] or 0):g}%", str(row["variant"]),
@@ -131,7 +133,9 @@ def distractor_notes(records: list[dict[str, Any]]) -> list[str]:
         parts = []
         for direction, label in (("l2r", "KG1→KG2"), ("r2l", "KG2→KG1")):
             c = counts.get(direction, {})
-            parts.append(f"{label} {c.get('distractors', '?')} distractors among {c.get('candidates', '?')} candidates")
+            parts.append(
+                f"{label} {c.get('distractors', '?')} distractors among {c.get('candidates', '?')} candidates"
+            )
         notes.append(f"- {dataset} (first split listed): " + "; ".join(parts))
     return notes
 
@@ -202,7 +206,12 @@ def write_markdown(path: Path, grid_name: str, records: list[dict[str, Any]]) ->
     ]
     notes = distractor_notes(records)
     if notes:
-        lines += ["Open-protocol distractors (candidates that are no test query's gold target):", "", *notes, ""]
+        lines += [
+            "Open-protocol distractors (candidates that are no test query's gold target):",
+            "",
+            *notes,
+            "",
+        ]
     lines += ["## Every run", "", markdown_table(records)]
     if records:
         lines += ["## Provenance", ""]

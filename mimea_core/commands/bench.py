@@ -43,7 +43,9 @@ def _seeds(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError as err:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 1,2,3, got {text!r}") from err
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers like 1,2,3, got {text!r}"
+        ) from err
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -59,8 +59,9 @@ def renormalised_weight_var(mean: torch.Tensor, var: torch.Tensor, present: torc
     """
     pres = present.to(mean.dtype)
     mu, s2 = mean * pres, var * pres
-    total = mu.sum(-1, keepdim=True).clamp_min(1e-12)
-    rest = s2.sum(-1, keepdim=True) - s2
+    total = mu.sum(-1, keepdim=True)
+    total = torch.where(total > 0, total, torch.ones_like(total))  # no modality at all: 0, not 0/0
+    rest = (s2.sum(-1, keepdim=True) - s2).clamp_min(0)  # the others' variances (no rounding below 0)
     out = ((total - mu) ** 2 * s2 + mu**2 * rest) / total**4
     return out * pres
 
@@ -141,10 +142,7 @@ class BetaFusion(ModalFusion):
         params = F.softplus(params + 1.0) + EPS  # ~Beta(1.3, 1.3) at initialisation
         alpha, beta = params[..., 0], params[..., 1]
         mean = alpha / (alpha + beta)
-        if sample:
-            raw = torch.distributions.Beta(alpha, beta).rsample().clamp(1e-4, 1 - 1e-4)
-        else:
-            raw = mean
+        raw = torch.distributions.Beta(alpha, beta).rsample().clamp(1e-4, 1 - 1e-4) if sample else mean
         s = alpha + beta
         var = renormalised_weight_var(mean, alpha * beta / (s * s * (s + 1)), pres > 0)
         return normalise_weights(raw, pres), var, alpha, beta
