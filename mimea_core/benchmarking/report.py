@@ -36,13 +36,13 @@ def _get(record: dict[str, Any], path: str) -> float | None:
     return float(value)
 
 
-def mean_sd(values: list[float]) -> tuple[float, float] | None:
-    """Mean and sample standard deviation (0 for one value); None for no values."""
+def mean_sd(values: list[float]) -> tuple[float, float | None] | None:
+    """Mean and sample standard deviation (None for one value); None for no values."""
     if not values:
         return None
     mean = sum(values) / len(values)
     if len(values) == 1:
-        return mean, 0.0
+        return mean, None
     return mean, (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
 
 
@@ -50,7 +50,8 @@ def _pm(stats: tuple[float, float] | None, signed: bool = False) -> str:
     if stats is None:
         return "–"
     mean, sd = stats
-    return f"{mean:+.3f} ± {sd:.3f}" if signed else f"{mean:.3f} ± {sd:.3f}"
+    text = f"{mean:+.3f}" if signed else f"{mean:.3f}"
+    return text if sd is None else f"{text} ± {sd:.3f}"  # one seed: no spread to show
 
 
 SUMMARY_METRICS = (
@@ -239,7 +240,7 @@ def hits_plot(records: list[dict[str, Any]], variant: str = "full"):
             go.Scatter(
                 x=[x for x, _, _ in ours],
                 y=[y for _, y, _ in ours],
-                error_y={"type": "data", "array": [sd for _, _, sd in ours], "visible": True},
+                error_y={"type": "data", "array": [sd or 0.0 for _, _, sd in ours], "visible": True},
                 mode="lines+markers",
                 name=f"MIMEA (ours) {dataset}",
             )
@@ -281,7 +282,7 @@ def ablation_plot(records: list[dict[str, Any]]):
             go.Bar(
                 x=[r["variant"] for r in group],
                 y=[r["H@1"][0] for r in group],
-                error_y={"type": "data", "array": [r["H@1"][1] for r in group], "visible": True},
+                error_y={"type": "data", "array": [r["H@1"][1] or 0.0 for r in group], "visible": True},
                 name=f"{cell[0]} {100 * cell[1]:g}%",
             )
         )
