@@ -61,7 +61,9 @@ class MIMEAConfig:
     learnable_tau: bool = False
     modal_contrastive: bool = True
     modal_weight: float = 1.0  # lambda: scale of the (adaptively weighted) per-modality InfoNCE
-    modal_weighting: str = "pair"  # "pair": each pair's term by its own weights; "batch": batch means
+    # "batch": one weight per modality, the batch mean of the pairs' weights (the default: better on
+    # the development split, docs/experiments-modules.md); "pair": each pair's term by its own weights
+    modal_weighting: str = "batch"
     distill_weight: float = 0.0  # optional joint -> uni-modal distillation
     use_ot: bool = True
     ot_weight: float = 0.5  # gamma

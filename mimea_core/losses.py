@@ -7,6 +7,8 @@
   ``c_im = M sqrt(w_m(e1_i) w_m(e2_i))`` from the (detached) fusion weights; the per-modality
   term is ``InfoNCE_m^c = mean_i c_im l_im`` over pairs that have modality ``m`` on both sides, so
   a pair whose fusion trusts ``m`` weighs more in ``m``'s contrastive term (uniform: ``c = 1``).
+  With ``modal_weighting = "batch"`` (the default, see ``docs/experiments-modules.md``) every pair
+  gets the batch mean ``c_m = mean_i c_im`` (:func:`adaptive_modal_weights`) instead.
 - modal alignment ``A`` (:func:`modal_alignment`), for every modality ``m`` between its entity
   embeddings ``u_m`` (only entities that have ``m``) and a target set ``y``:
   ``target = "joint"``: ``y = c = normalise(S z)``, the joint embedding ``z`` mapped into the

@@ -52,7 +52,9 @@ def test_objective_weights_modal_terms_per_pair():
     """Doubling one pair's fusion weight on a modality changes that modality's term as c_i l_i says."""
     pair = make_tiny_pair(n=40, visual="full")
     vocab = build_vocab(pair, 100, 100)
-    config = FAST.replace(entity_dropout=0.0, use_ot=False, ot_weight=0.0, kl_weight=0.0)
+    config = FAST.replace(
+        entity_dropout=0.0, use_ot=False, ot_weight=0.0, kl_weight=0.0, modal_weighting="pair"
+    )
     mods = available_modalities(config, vocab)
     torch.manual_seed(0)
     model = MIMEAModel(config, vocab, mods).eval()

@@ -50,7 +50,7 @@ def test_base_uses_every_term():
         ({"use_ot": False}, "ot"),
         ({"ot_target": "cross_kg"}, "mean_align"),
         ({"cross_modal": False}, "mean_align"),
-        ({"modal_weighting": "batch"}, "mean_align"),
+        ({"modal_weighting": "pair"}, "mean_align"),
         ({"modal_contrastive": False}, "modal"),
         ({"fusion": "uniform"}, "kl"),
         ({"fusion": "attention"}, "kl"),

@@ -49,7 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="cross-modal attention between modality tokens, fused into the joint embedding")  # fmt: skip
     p.add_argument("--modal-contrastive", dest="modal_contrastive", action=argparse.BooleanOptionalAction,
                    default=_DEFAULTS.modal_contrastive,
-                   help="per-modality contrastive terms, weighted per pair by the fusion weights")  # fmt: skip
+                   help="per-modality contrastive terms, weighted by the fusion weights (per batch; "
+                   "--set modal_weighting=pair: per pair)")  # fmt: skip
     p.add_argument("--pseudo-seeding", dest="pseudo_seeding", action=argparse.BooleanOptionalAction,
                    default=_DEFAULTS.pseudo_seeding,
                    help="iterative pseudo-seeding (mutual nearest neighbours above a threshold)")  # fmt: skip
