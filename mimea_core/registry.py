@@ -4,7 +4,7 @@ Each entry names its class as ``"module:Class"``, imported on first use, so read
 (config validation, the command line's ``choices=``, the app's select boxes) never imports torch.
 
 - ``MODALITY_ENCODERS``: modality name -> a :class:`~mimea_core.model.encoder.ModalityEncoder`
-  subclass (``from_config(config, vocab)``, ``has_data(vocab)``, optional ``input_features(pair)``);
+  subclass (``from_config(config, vocab)``, ``has_data(vocab)``, optional ``input_features(pair, vocab)``);
   the order here is the order ``--help`` lists them.
 - ``FUSIONS``: fusion name -> a :class:`~mimea_core.model.fusion.ModalFusion` subclass.
 - ``GRAPH_ENCODERS``: graph-encoder name -> the options the graph modality is built with.
@@ -36,6 +36,10 @@ MODALITY_ENCODERS: dict[str, Component] = {
     "attribute": Component("mimea_core.model.attribute:AttributeEncoder", "attribute types and values"),
     "visual": Component("mimea_core.model.visual:VisualEncoder", "given image feature vectors"),
     "name": Component("mimea_core.model.name:NameEncoder", "MiniLM sentence embeddings of names"),
+    "value": Component("mimea_core.model.values:ValueEncoder", "attribute values as tokens shared by both KGs (label-free)"),
+    "structure": Component(
+        "mimea_core.model.propagation:StructureEncoder", "training-free label propagation from the seeds"
+    ),
 }
 
 FUSIONS: dict[str, Component] = {

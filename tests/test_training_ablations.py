@@ -66,7 +66,7 @@ def test_switch_changes_terms_and_result(change, missing_term):
 def test_fusion_kinds_give_different_weights():
     weights = {f: _step(BASE.replace(fusion=f))[2].weights for f in ("beta", "uniform", "attention")}
     present = INPUTS.present
-    uniform = torch.stack([present[m] for m in ("graph", "relation", "attribute", "visual")], 1).float()
+    uniform = torch.stack([present[m] for m in BASE.modalities], 1).float()
     assert torch.allclose(weights["uniform"], uniform / uniform.sum(1, keepdim=True))
     assert not torch.allclose(weights["beta"], weights["uniform"])
     assert not torch.allclose(weights["attention"], weights["beta"])

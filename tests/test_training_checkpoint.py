@@ -42,7 +42,7 @@ def test_run_directory_contents_and_metrics_shape(trained):
     metrics = json.loads((run / ck.METRICS).read_text())
     assert list(metrics)[: len(DESIGN_KEYS)] == DESIGN_KEYS  # DESIGN.md's shape first, then additions
     assert list(metrics)[len(DESIGN_KEYS) :] == ["open_r2l", "open_candidates", "optimizer_steps"]
-    assert metrics["modalities"] == ["graph", "relation", "attribute", "visual"]
+    assert metrics["modalities"] == ["graph", "relation", "attribute", "visual", "value"]
     assert set(metrics["standard"]) == {"hits@1", "hits@10", "mrr"}
     assert metrics["epochs"] == 3 and metrics["device"] == "cpu" and metrics["peak_rss_mb"] > 0
     history = [json.loads(x) for x in (run / ck.HISTORY).read_text().splitlines()]

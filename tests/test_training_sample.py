@@ -29,5 +29,5 @@ def test_training_beats_untrained_model_on_sample(sample_data_dir):
     after = result.metrics.standard["hits@1"]
     print(f"H@1 untrained {before:.3f} -> trained {after:.3f}")
     assert after > before + 0.1, (before, after)
-    assert result.metrics.modalities == ["graph", "relation", "attribute"]
+    assert result.metrics.modalities == ["graph", "relation", "attribute", "value"]
     assert result.history[-1]["valid_mrr"] is not None

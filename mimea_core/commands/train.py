@@ -7,7 +7,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from mimea_core.config import DEVICES, MIMEAConfig
+from mimea_core.config import DEVICES, PSEUDO_METHODS, MIMEAConfig
 from mimea_core.errors import ConfigError
 from mimea_core.registry import FUSIONS, GRAPH_ENCODERS, MODALITY_ENCODERS, choices_help
 
@@ -54,6 +54,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pseudo-seeding", dest="pseudo_seeding", action=argparse.BooleanOptionalAction,
                    default=_DEFAULTS.pseudo_seeding,
                    help="iterative pseudo-seeding (mutual nearest neighbours above a threshold)")  # fmt: skip
+    p.add_argument("--pseudo-method", choices=PSEUDO_METHODS, default=_DEFAULTS.pseudo_method,
+                   help="mnn: re-mine cosine mutual nearest neighbours each time; stable: accumulate "
+                   "mutual CSLS neighbours confirmed in two successive minings")  # fmt: skip
+    p.add_argument("--pseudo-cap", type=int, default=_DEFAULTS.pseudo_cap,
+                   help="most new pseudo-seeds per mining (stable method; default no cap)")  # fmt: skip
+    p.add_argument("--value-frozen", dest="value_frozen", action=argparse.BooleanOptionalAction,
+                   default=_DEFAULTS.value_frozen,
+                   help="value modality: keep the random token map (label-free) rather than learn it")  # fmt: skip
+    p.add_argument("--structure-frozen", dest="structure_frozen", action=argparse.BooleanOptionalAction,
+                   default=_DEFAULTS.structure_frozen,
+                   help="structure modality: keep the random projection of the propagated labels fixed")  # fmt: skip
     p.add_argument("--graph-encoder", choices=list(GRAPH_ENCODERS), default=_DEFAULTS.graph_encoder,
                    help=choices_help(GRAPH_ENCODERS))  # fmt: skip
     p.add_argument("--dim", type=int, default=_DEFAULTS.dim, help="dimension of each modality embedding")
@@ -81,7 +92,9 @@ def config_from_args(args: argparse.Namespace) -> MIMEAConfig:
     fields: dict[str, Any] = dict(
         modalities=modalities, fusion=args.fusion, use_ot=args.use_ot,
         modal_contrastive=args.modal_contrastive, cross_modal=args.cross_modal,
-        pseudo_seeding=args.pseudo_seeding, graph_encoder=args.graph_encoder, dim=args.dim,
+        pseudo_seeding=args.pseudo_seeding, pseudo_method=args.pseudo_method, pseudo_cap=args.pseudo_cap,
+        value_frozen=args.value_frozen, structure_frozen=args.structure_frozen,
+        graph_encoder=args.graph_encoder, dim=args.dim,
         batch_size=args.batch_size, lr=args.lr, tau=args.tau, epochs=args.epochs, seed=args.seed,
         device=args.device, time_budget=args.time_budget,
     )  # fmt: skip

@@ -32,8 +32,13 @@ class ModalityEncoder(nn.Module):
         return True
 
     @classmethod
-    def input_features(cls, pair: MMKGPair) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-        """(X1, present1, X2, present2) given to :func:`~mimea_core.model.inputs.build_inputs`, or None."""
+    def input_features(
+        cls, pair: MMKGPair, vocab: Vocab | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """(X1, present1, X2, present2) given to :func:`~mimea_core.model.inputs.build_inputs`, or None.
+
+        ``vocab`` is the run's vocabulary (e.g. the seeds the structure modality propagates from).
+        """
         return None
 
     def forward(self, inputs: ModelInputs, ids: torch.Tensor | None = None) -> torch.Tensor:

@@ -30,6 +30,9 @@ class Vocab:
     attributes: tuple[list[str], list[str]]  # kept attribute identifiers per KG
     attr_quantiles: tuple[np.ndarray, np.ndarray]  # (A_k, NUM_QUANTILES) value knots per attribute
     feature_dims: dict[str, int] = field(default_factory=dict)  # given features (visual, name)
+    value_dim: int = 0  # shared value tokens of the value modality (:mod:`mimea_core.model.values`)
+    # local-id seed pairs the structure modality propagates from (:mod:`mimea_core.model.propagation`)
+    structure_seeds: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
 
     @property
     def relation_dim(self) -> int:
@@ -52,6 +55,8 @@ class Vocab:
             "attr_quantiles2": self.attr_quantiles[1],
             "feature_names": np.asarray(list(self.feature_dims), dtype=np.str_),
             "feature_dims": np.asarray(list(self.feature_dims.values()), dtype=np.int64),
+            "value_dim": np.asarray(self.value_dim, dtype=np.int64),
+            "structure_seeds": np.asarray(self.structure_seeds, dtype=np.int64).reshape(-1, 2),
         }
         np.savez(path, **arrays)
 
@@ -67,6 +72,8 @@ class Vocab:
                 feature_dims=dict(
                     zip(z["feature_names"].tolist(), (int(x) for x in z["feature_dims"]), strict=True)
                 ),
+                value_dim=int(z["value_dim"]) if "value_dim" in z else 0,
+                structure_seeds=z["structure_seeds"] if "structure_seeds" in z else np.zeros((0, 2), np.int64),
             )
 
 
@@ -90,6 +97,7 @@ class ModelInputs:
     attribute_input: SparseRows  # (N, attribute_dim)
     features: dict[str, torch.Tensor]  # modality -> (N, d) dense given features (visual, name)
     present: dict[str, torch.Tensor]  # modality -> (N,) bool
+    value_bag: SparseRows | None = None  # (N, value_dim) shared value tokens (value modality)
 
     @property
     def total(self) -> int:
@@ -132,12 +140,15 @@ def build_vocab(pair: MMKGPair, relation_topk: int, attribute_topk: int) -> Voca
         for name, feats in kg.features.items():
             if feats.mask.any():
                 dims[name] = max(dims.get(name, 0), feats.dim)
+    from mimea_core.model.values import value_bag
+
     return Vocab(
         num_entities=(pair.kg1.num_entities, pair.kg2.num_entities),
         relations=rels,  # type: ignore[arg-type]
         attributes=attrs,  # type: ignore[arg-type]
         attr_quantiles=quant,
         feature_dims=dims,
+        value_dim=value_bag(pair)[3],
     )
 
 
@@ -349,6 +360,11 @@ def build_inputs(
         features[name] = torch.as_tensor(x, device=device)
         present[name] = torch.as_tensor(m)
 
+    value = None
+    if vocab.value_dim:
+        from mimea_core.model.values import value_inputs
+
+        value, present["value"] = value_inputs(pair, device)
     return ModelInputs(
         num_entities=(n1, n2),
         edge_src=torch.as_tensor(src, device=device),
@@ -361,4 +377,5 @@ def build_inputs(
         attribute_input=SparseRows.from_coo(ar, ac, av, (n, max(vocab.attribute_dim, 1)), device),
         features=features,
         present={k: v.to(device) for k, v in present.items()},
+        value_bag=value,
     )

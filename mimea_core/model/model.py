@@ -71,7 +71,7 @@ def prepare_inputs(pair, vocab: Vocab, modalities: list[str], device: torch.devi
 
     extra = {}
     for m in modalities:
-        features = MODALITY_ENCODERS[m].load().input_features(pair)
+        features = MODALITY_ENCODERS[m].load().input_features(pair, vocab)
         if features is not None:
             extra[m] = features
     return build_inputs(pair, vocab, device, extra_features=extra)

@@ -74,5 +74,7 @@ class NameEncoder(FeatureEncoder):
         return cls("name", vocab.feature_dims.get("name", NAME_DIM), config.dim)
 
     @classmethod
-    def input_features(cls, pair: MMKGPair) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def input_features(
+        cls, pair: MMKGPair, vocab: Vocab | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         return name_features(pair)

@@ -22,6 +22,7 @@ from mimea_core.data.types import MMKGPair, Split
 from mimea_core.errors import ConfigError
 from mimea_core.evaluation import validation_mrr
 from mimea_core.model import MIMEAModel, ModelInputs, Vocab, available_modalities, build_vocab, prepare_inputs
+from mimea_core.training.bootstrap import Bootstrapper
 from mimea_core.training.early_stopping import EarlyStopping
 from mimea_core.training.objective import batch_losses
 from mimea_core.training.progress import ProgressCallback, ProgressEvent
@@ -114,6 +115,9 @@ def fit(
     n1 = pair.kg1.num_entities
 
     vocab = build_vocab(pair, config.relation_topk, config.attribute_topk)
+    seeds = np.concatenate([np.asarray(split.train, dtype=np.int64).reshape(-1, 2), extra])
+    if "structure" in config.modalities:
+        vocab.structure_seeds = seeds  # training seeds only: never validation or test links
     modalities = available_modalities(config, vocab)
     dropped = [m for m in config.modalities if m not in modalities]
     if dropped:
@@ -122,12 +126,15 @@ def fit(
     model = MIMEAModel(config, vocab, modalities).to(device)
     opt = _optimizer(model, config)
 
-    seeds = np.concatenate([np.asarray(split.train, dtype=np.int64).reshape(-1, 2), extra])
     free1 = np.setdiff1d(np.arange(n1), seeds[:, 0])
     free2 = np.setdiff1d(np.arange(pair.kg2.num_entities), seeds[:, 1])
     pseudo = np.zeros((0, 2), dtype=np.int64)
-    offset = np.array([0, n1], dtype=np.int64)
     valid = np.asarray(split.valid, dtype=np.int64).reshape(-1, 2)
+    booster = None
+    if config.pseudo_method == "stable":
+        booster = Bootstrapper(seeds, (n1, pair.kg2.num_entities), valid, stable=True,
+                               threshold=config.pseudo_threshold, cap=config.pseudo_cap)  # fmt: skip
+    offset = np.array([0, n1], dtype=np.int64)
     stopper = EarlyStopping(config.patience)
     history: list[dict[str, Any]] = []
     t_train = time.perf_counter()
@@ -181,7 +188,11 @@ def fit(
             and (epoch - config.pseudo_start) % config.pseudo_every == 0
         ):
             e12 = e12 or joint_embeddings(model, inputs)
-            pseudo = mutual_nearest_pairs(e12[0], e12[1], free1, free2, config.pseudo_threshold)
+            if booster is not None:
+                booster.step(e12[0], e12[1])
+                pseudo = booster.pairs
+            else:
+                pseudo = mutual_nearest_pairs(e12[0], e12[1], free1, free2, config.pseudo_threshold)
             message = f"epoch {epoch}: {len(pseudo)} pseudo-seeds (mutual nearest neighbours >= {config.pseudo_threshold})"
             log.debug(message)
         row = {
@@ -190,6 +201,7 @@ def fit(
             "valid_mrr": valid_mrr,
             "pseudo_seeds": int(len(pseudo)),
             "steps": steps,
+            "pseudo_valid_precision": booster.rounds[-1].valid_precision if booster and booster.rounds else None,
             "epoch_seconds": time.perf_counter() - t_epoch,
             "elapsed_s": time.perf_counter() - t_train,
         }
