@@ -24,8 +24,16 @@ class TestVisualEncoder(EncoderCase):
     modality = "visual"
 
 
+class TestValueEncoder(EncoderCase):
+    modality = "value"
+
+
+class TestStructureEncoder(EncoderCase):
+    modality = "structure"
+
+
 # The name encoder needs the MiniLM model: tested end to end in test_model_name.py.
-CASED_MODALITIES = {"graph", "relation", "attribute", "visual", "name"}
+CASED_MODALITIES = {"graph", "relation", "attribute", "visual", "name", "value", "structure"}
 
 
 class TestBetaFusion(FusionCase):
