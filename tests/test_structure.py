@@ -36,9 +36,9 @@ def test_propagation_shape_norm_and_determinism():
     assert torch.allclose(norms[norms > 0], torch.ones_like(norms[norms > 0]), atol=1e-5)
     assert torch.equal(x, propagate(graph, seeds, SMALL))
     for views in ("entity", "relational"):
-        assert propagate(graph, seeds, PropagationSettings(**{**SMALL.__dict__, "views": views})).shape[1] == (
-            PropagationSettings(**{**SMALL.__dict__, "views": views}).out_dim
-        )
+        assert propagate(graph, seeds, PropagationSettings(**{**SMALL.__dict__, "views": views})).shape[
+            1
+        ] == (PropagationSettings(**{**SMALL.__dict__, "views": views}).out_dim)
 
 
 def test_propagation_aligns_unseen_entities_of_a_permuted_graph():
@@ -142,7 +142,9 @@ def test_frozen_maps_are_not_trained():
     vocab = build_vocab(PAIR, 100, 100)
     vocab.structure_seeds = SPLIT.train
     for frozen in (True, False):
-        config = FAST.replace(modalities=("graph", "value", "structure"), value_frozen=frozen, structure_frozen=frozen)
+        config = FAST.replace(
+            modalities=("graph", "value", "structure"), value_frozen=frozen, structure_frozen=frozen
+        )
         model = MIMEAModel(config, vocab, available_modalities(config, vocab))
         assert model.encoders["value"].weight.requires_grad is not frozen
         assert model.encoders["structure"].weight.requires_grad is not frozen

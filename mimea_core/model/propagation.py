@@ -76,12 +76,16 @@ class StructureGraph:
 
 def _csr(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]) -> torch.Tensor:
     coo = torch.sparse_coo_tensor(
-        torch.as_tensor(np.stack([rows, cols]), dtype=torch.long), torch.as_tensor(vals, dtype=torch.float32), shape
+        torch.as_tensor(np.stack([rows, cols]), dtype=torch.long),
+        torch.as_tensor(vals, dtype=torch.float32),
+        shape,
     ).coalesce()
     return coo.to_sparse_csr()
 
 
-def _row_normalised(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]) -> torch.Tensor:
+def _row_normalised(
+    rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]
+) -> torch.Tensor:
     sums = np.bincount(rows, weights=vals, minlength=shape[0])
     return _csr(rows, cols, vals / np.maximum(sums[rows], 1e-12), shape)
 
@@ -163,7 +167,11 @@ def propagate(graph: StructureGraph, seeds: np.ndarray, settings: PropagationSet
 
 
 def _relational_view(
-    graph: StructureGraph, ent: torch.Tensor, rel: torch.Tensor, settings: PropagationSettings, gen: torch.Generator
+    graph: StructureGraph,
+    ent: torch.Tensor,
+    rel: torch.Tensor,
+    settings: PropagationSettings,
+    gen: torch.Generator,
 ) -> torch.Tensor:
     n = graph.total
     rel_proj = rel @ _random_projection(rel.shape[1], settings.rel_heads, gen)  # (R, heads)

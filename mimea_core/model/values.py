@@ -85,7 +85,9 @@ def value_inputs(pair: MMKGPair, device: torch.device | str) -> tuple[SparseRows
     rows, cols, vals, k = value_bag(pair)
     present = np.zeros(n, dtype=bool)
     present[rows] = True
-    return SparseRows.from_coo(rows, cols, vals, (n, max(k, 1)), device), torch.as_tensor(present, device=device)
+    return SparseRows.from_coo(rows, cols, vals, (n, max(k, 1)), device), torch.as_tensor(
+        present, device=device
+    )
 
 
 class ValueEncoder(MaskedLinearEncoder):

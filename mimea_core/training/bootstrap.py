@@ -93,7 +93,9 @@ def mutual_csls_pairs(
     idx = torch.arange(n_a)
     keep = (col_best.index_select(0, row_best) == idx) & (row_cos >= threshold)
     keep_np = keep.numpy()
-    pairs = np.stack([np.asarray(cand1)[keep_np], np.asarray(cand2)[row_best[keep].numpy()]], 1).astype(np.int64)
+    pairs = np.stack([np.asarray(cand1)[keep_np], np.asarray(cand2)[row_best[keep].numpy()]], 1).astype(
+        np.int64
+    )
     return pairs, row_score[keep].numpy()
 
 
@@ -126,7 +128,9 @@ class Bootstrapper:
     ) -> None:
         self.seeds = np.asarray(seeds, dtype=np.int64).reshape(-1, 2)
         self.num_entities = num_entities
-        self.valid = np.zeros((0, 2), np.int64) if valid is None else np.asarray(valid, np.int64).reshape(-1, 2)
+        self.valid = (
+            np.zeros((0, 2), np.int64) if valid is None else np.asarray(valid, np.int64).reshape(-1, 2)
+        )
         self.stable = stable
         self.threshold = threshold
         self.cap = cap
@@ -157,7 +161,9 @@ class Bootstrapper:
         self._previous = current
         self.pairs = np.concatenate([self.pairs, new])
         covered, precision = valid_precision(self.pairs, self.valid)
-        rec = BootstrapRound(len(self.rounds) + 1, len(mutual), len(new), len(self.pairs), covered, precision, seconds)
+        rec = BootstrapRound(
+            len(self.rounds) + 1, len(mutual), len(new), len(self.pairs), covered, precision, seconds
+        )
         self.rounds.append(rec)
         log.info(
             "bootstrap round %d: %d mutual, %d accepted, %d total; validation precision %.3f on %d",
