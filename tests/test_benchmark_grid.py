@@ -69,7 +69,7 @@ def test_ablation_variants_each_change_the_train_command_at_equal_budget(tmp_pat
     for cmd in commands.values():  # the same fixed epoch budget, early stopping off, no time limit
         assert cmd[cmd.index("--epochs") + 1] == "7" and "patience=7" in cmd and "--time-budget" not in cmd
     modal = {c.variant.name: train_command(c, options) for c in GRIDS["modalities"].cells()}
-    assert "graph,relation,attribute,name" in modal["with_names"]
+    assert "graph,relation,attribute,value,name" in modal["with_names"]
 
 
 def test_restricting_to_unknown_names_is_a_clear_error():

@@ -22,7 +22,7 @@ DATASETS = {
     "FB15K-DB15K": "datasets/fb15k-db15k.toml",
     "FB15K-YAGO15K": "datasets/fb15k-yago15k.toml",
 }
-BASE_MODALITIES = ("graph", "relation", "attribute")
+BASE_MODALITIES = ("graph", "relation", "attribute", "value")
 REPORT_SEEDS = (1, 2, 3)
 DEV_SEED = 100
 # Fixed compute budget of a cell: epochs over the seed pairs (pseudo-seeds join after epoch 10). About
@@ -39,7 +39,7 @@ class Variant:
     description: str = ""
 
 
-FULL = Variant("full", (), "full MIMEA (graph, relation, attribute; no names)")
+FULL = Variant("full", (), "full MIMEA (graph, relation, attribute, value; no names)")
 
 # Each MIMEA module switched off (or replaced) in turn; a new module's ablation is one more entry.
 ABLATIONS: tuple[Variant, ...] = (
@@ -62,6 +62,12 @@ MODALITY_VARIANTS: tuple[Variant, ...] = (
         )
         for m in BASE_MODALITIES
     ),
+    Variant(
+        "with_structure",
+        ("--modalities", ",".join((*BASE_MODALITIES, "structure"))),
+        "training-free label-propagation channel added",
+    ),
+    Variant("stable_pseudo", ("--pseudo-method", "stable"), "pseudo-seeds accumulated, confirmed twice (CSLS)"),
     Variant(
         "with_names",
         ("--modalities", ",".join((*BASE_MODALITIES, "name"))),
