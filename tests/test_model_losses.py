@@ -128,7 +128,7 @@ def test_gradients_reach_every_encoder():
     vocab = build_vocab(pair, 100, 100)
     config = FAST.replace(entity_dropout=0.0, distill_weight=0.1)
     mods = available_modalities(config, vocab)
-    assert mods == ["graph", "relation", "attribute", "visual"]
+    assert mods == ["graph", "relation", "attribute", "visual", "value"]
     model = MIMEAModel(config, vocab, mods)
     inputs = build_inputs(pair, vocab)
     n1 = pair.kg1.num_entities
