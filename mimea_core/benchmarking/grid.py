@@ -25,7 +25,7 @@ DATASETS = {
 BASE_MODALITIES = ("graph", "relation", "attribute", "value")
 REPORT_SEEDS = (1, 2, 3)
 DEV_SEED = 100
-# Fixed compute budget of a cell: epochs over the seed pairs (pseudo-seeds join after epoch 10). About
+# Fixed compute budget of a cell: epochs over the seed pairs (pseudo-seeds join from epoch 4). About
 # 10 minutes for FB15K-DB15K 20% on the project's 2-core CPU when quiet (docs/experiments-modules.md).
 BUDGET_EPOCHS = 20
 
