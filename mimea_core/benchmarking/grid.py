@@ -50,6 +50,7 @@ ABLATIONS: tuple[Variant, ...] = (
     Variant("no_modal_contrastive", ("--no-modal-contrastive",), "without per-modality contrastive terms"),
     Variant("no_cross_modal", ("--no-cross-modal",), "without cross-modal attention between modalities"),
     Variant("no_pseudo_seeding", ("--no-pseudo-seeding",), "without iterative pseudo-seeding"),
+    Variant("stable_pseudo", ("--pseudo-method", "stable"), "pseudo-seeds accumulated, confirmed twice (CSLS)"),
 )
 
 MODALITY_VARIANTS: tuple[Variant, ...] = (
@@ -67,7 +68,6 @@ MODALITY_VARIANTS: tuple[Variant, ...] = (
         ("--modalities", ",".join((*BASE_MODALITIES, "structure"))),
         "training-free label-propagation channel added",
     ),
-    Variant("stable_pseudo", ("--pseudo-method", "stable"), "pseudo-seeds accumulated, confirmed twice (CSLS)"),
     Variant(
         "with_names",
         ("--modalities", ",".join((*BASE_MODALITIES, "name"))),
