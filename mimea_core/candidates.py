@@ -35,6 +35,7 @@ import torch
 from mimea_core.alignment import sparse_one_to_one
 from mimea_core.embeddings import Embeddings
 from mimea_core.evaluation.similarity import normalize_rows, row_chunks, row_neighbourhood_mean
+from mimea_core.retrieval import METHODS, top_inner_products
 
 BASE_COLUMNS = ("source", "target", "rank", "score", "margin", "mutual_nn", "one_to_one")
 
@@ -47,6 +48,9 @@ def suggest(
     exclude_kg2: Sequence[int] | np.ndarray | None = None,
     csls_k: int = 3,
     chunk_size: int = 4096,
+    device: str | torch.device = "cpu",
+    retrieval: str = "exact",
+    nprobe: int = 32,
 ) -> pd.DataFrame:
     """Top-``top_k`` KG2 candidates for each source entity of KG1 (see the module docstring).
 
@@ -57,6 +61,11 @@ def suggest(
         exclude_kg1, exclude_kg2: ids left out of the pools (e.g. the training seeds).
         csls_k: CSLS neighbourhood size; 0 for plain cosine.
         chunk_size: most rows of a score block.
+        device: where the score blocks are computed (``"cuda"``: on the GPU, in torch).
+        retrieval: ``"exact"`` (chunked products) or ``"faiss"`` (approximate inverted-file search
+            over the same CSLS inner products, :mod:`mimea_core.retrieval`; needs ``faiss-cpu``).
+            With faiss the CSLS neighbourhoods, the top-k and each target's best source (for
+            ``mutual_nn``) are all searched approximately; ``nprobe`` cells are searched per query.
 
     Returns:
         A DataFrame with ``BASE_COLUMNS`` then, per modality, ``sim_m, w1_m, w2_m, wvar1_m, wvar2_m``;
@@ -80,17 +89,18 @@ def suggest(
         if not np.isfinite(np.asarray(X)).all():
             raise ValueError(f"KG{side} joint embeddings contain NaN or inf (did training diverge?)")
     with torch.no_grad():
-        E1 = normalize_rows(emb.joint[0])
-        P1 = E1[torch.from_numpy(pool1)]
-        P2 = normalize_rows(emb.joint[1])[torch.from_numpy(pool2)]
-        r1 = row_neighbourhood_mean(P1, P2, csls_k, chunk_size=chunk_size)
-        r2 = row_neighbourhood_mean(P2, P1, csls_k, chunk_size=chunk_size)
+        E1 = normalize_rows(emb.joint[0]).to(device)
+        P1 = E1[torch.from_numpy(pool1).to(E1.device)]
+        P2 = normalize_rows(emb.joint[1]).to(device)[torch.from_numpy(pool2).to(E1.device)]
+        search = _Search(retrieval, nprobe, chunk_size)
+        r1 = search.neighbourhood_mean(P1, P2, csls_k)
+        r2 = search.neighbourhood_mean(P2, P1, csls_k)
         targets = _augment(P2, r2, side=2, csls=csls_k > 0)
         del P2
         in_pool = np.isin(queries, pool1)
         top_half = np.empty((len(queries), k), dtype=np.float32)
         top_idx = np.empty((len(queries), k), dtype=np.int64)
-        best_half = _score_pass(
+        best_half = search.score_pass(
             _augment(P1, r1, side=1, csls=csls_k > 0),
             targets,
             np.searchsorted(pool1, queries[in_pool]),
@@ -101,10 +111,10 @@ def suggest(
         del P1
         extra = np.flatnonzero(~in_pool)  # requested sources outside the pool: scored, not in r_S
         if len(extra):
-            Q = E1[torch.from_numpy(queries[extra])]
-            r_q = row_neighbourhood_mean(Q, targets[:, :-2], csls_k, chunk_size=chunk_size)
+            Q = E1[torch.from_numpy(queries[extra]).to(E1.device)]
+            r_q = search.neighbourhood_mean(Q, targets[:, :-2], csls_k)
             queries_aug = _augment(Q, r_q, side=1, csls=csls_k > 0)
-            _score_pass(
+            search.score_pass(
                 queries_aug, targets, np.arange(len(extra)), k, chunk_size, out=(top_half, top_idx, extra)
             )
 
@@ -134,8 +144,10 @@ def _augment(X: torch.Tensor, r: torch.Tensor, *, side: int, csls: bool) -> torc
     """Rows ``[x, 1, -r(x)/2]`` (side 1) or ``[y, -r(y)/2, 1]`` (side 2), so that one matrix product
     gives ``x'·y' = cos(x, y) - r(x)/2 - r(y)/2 = CSLS(x, y)/2`` with no elementwise pass over the
     scores. Without CSLS the two extra columns are 0 and the product is the cosine."""
-    ones = torch.ones(len(X), 1) if csls else torch.zeros(len(X), 1)
-    half = (-r / 2)[:, None] if csls else torch.zeros(len(X), 1)
+    ones = torch.ones(len(X), 1, dtype=X.dtype, device=X.device)
+    if not csls:
+        ones = torch.zeros_like(ones)
+    half = (-r / 2)[:, None] if csls else torch.zeros_like(ones)
     return torch.cat([X, ones, half] if side == 1 else [X, half, ones], dim=1)
 
 
@@ -151,7 +163,7 @@ def _score_pass(
     """One chunked pass over ``A Bᵀ``: writes the top-k of rows ``query_pos`` of ``A`` into
     ``out = (scores, column positions, output rows)`` and returns each column's best score."""
     top_scores, top_idx, out_rows = out
-    best = torch.full((len(B),), float("-inf"))
+    best = torch.full((len(B),), float("-inf"), dtype=B.dtype, device=B.device)
     order = np.argsort(query_pos, kind="stable")
     sorted_pos = query_pos[order]
     for rows in row_chunks(len(A), len(B), chunk_size):
@@ -159,11 +171,37 @@ def _score_pass(
         best = torch.maximum(best, scores.max(dim=0).values)
         lo, hi = np.searchsorted(sorted_pos, [rows.start, rows.stop])
         if hi > lo:
-            top = scores[torch.from_numpy(sorted_pos[lo:hi] - rows.start)].topk(k, dim=1)
+            top = scores[torch.from_numpy(sorted_pos[lo:hi] - rows.start).to(scores.device)].topk(k, dim=1)
             dest = out_rows[order[lo:hi]]
-            top_scores[dest] = top.values.numpy()
-            top_idx[dest] = top.indices.numpy()
-    return best.numpy()
+            top_scores[dest] = top.values.cpu().numpy()
+            top_idx[dest] = top.indices.cpu().numpy()
+    return best.cpu().numpy()
+
+
+class _Search:
+    """The two searches of :func:`suggest`, exact (chunked torch) or approximate (faiss)."""
+
+    def __init__(self, retrieval: str, nprobe: int, chunk_size: int) -> None:
+        if retrieval not in METHODS:
+            raise ValueError(f"unknown retrieval {retrieval!r}; choose one of {', '.join(METHODS)}")
+        self.retrieval, self.nprobe, self.chunk_size = retrieval, nprobe, chunk_size
+
+    def neighbourhood_mean(self, A: torch.Tensor, B: torch.Tensor, k: int) -> torch.Tensor:
+        if self.retrieval == "exact" or k <= 0 or len(B) == 0:
+            return row_neighbourhood_mean(A, B, k, chunk_size=self.chunk_size)
+        scores, _ = top_inner_products(A, B, k, method=self.retrieval, nprobe=self.nprobe)
+        return torch.as_tensor(scores.mean(axis=1), dtype=A.dtype, device=A.device)
+
+    def score_pass(self, A, B, query_pos, k, chunk_size, *, out) -> np.ndarray:
+        if self.retrieval == "exact":
+            return _score_pass(A, B, query_pos, k, chunk_size, out=out)
+        top_scores, top_idx, out_rows = out
+        if len(query_pos):
+            s, i = top_inner_products(A[torch.as_tensor(query_pos, device=A.device)], B, k,
+                                      method=self.retrieval, nprobe=self.nprobe)  # fmt: skip
+            top_scores[out_rows], top_idx[out_rows] = s, i
+        best, _ = top_inner_products(B, A, 1, method=self.retrieval, nprobe=self.nprobe)
+        return best[:, 0]
 
 
 def _one_to_one_flags(frame: pd.DataFrame, n1: int, n2: int) -> np.ndarray:

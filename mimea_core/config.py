@@ -100,6 +100,8 @@ class MIMEAConfig:
     seed: int = 0
     device: str = "auto"
     num_threads: int = 1  # torch threads; 1 is fastest when the CPU is shared (OpenMP barriers stall)
+    eval_threads: int = 0  # torch threads for test evaluation (big matrix products); 0 = every usable core
+    deterministic: bool = False  # torch.use_deterministic_algorithms (warn-only) + fixed cuBLAS workspace
     extra: dict[str, Any] = field(default_factory=dict, compare=False)  # free-form notes
 
     def __post_init__(self) -> None:
@@ -137,6 +139,8 @@ class MIMEAConfig:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.tau <= 0:
             raise ConfigError(f"tau must be > 0, got {self.tau}")
+        if self.num_threads < 0 or self.eval_threads < 0:
+            raise ConfigError("num_threads and eval_threads must be >= 0 (0 = leave / use all cores)")
         if not 0 <= self.entity_dropout < 1 or not 0 <= self.graph_dropout < 1:
             raise ConfigError("dropout rates must be in [0, 1)")
 

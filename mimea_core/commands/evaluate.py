@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from mimea_core.evaluation import evaluate
 
     loaded, pair, emb = load_run_embeddings(args)
-    metrics = evaluate(emb, loaded.split, csls_k=args.csls_k)
+    metrics = evaluate(emb, loaded.split, csls_k=args.csls_k, device=loaded.model.device)
     header = {
         "run": str(loaded.run_dir),
         "dataset": pair.name,

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     sources = resolve_sources(args.sources, pair.kg1.entities, pair.kg1.names) if args.sources else None
     df = suggest(
         emb, top_k=args.top_k, sources=sources, exclude_kg1=exclude1, exclude_kg2=exclude2,
-        csls_k=args.csls_k, chunk_size=args.chunk_size,
+        csls_k=args.csls_k, chunk_size=args.chunk_size, device=loaded.model.device,
     )  # fmt: skip
     src, tgt = df["source"].to_numpy(), df["target"].to_numpy()
     named = {

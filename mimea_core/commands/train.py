@@ -33,6 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split-seed", type=int, default=0, help="random seed of the seed/valid/test split")
     p.add_argument("--seed", type=int, default=_DEFAULTS.seed, help="random seed of the model and training")
     p.add_argument("--device", choices=DEVICES, default="auto", help="auto = CUDA when available, else CPU")
+    p.add_argument("--deterministic", action="store_true", default=_DEFAULTS.deterministic,
+                   help="deterministic torch kernels where they exist (warn where not) and a fixed cuBLAS "
+                   "workspace; see the README on what is bit-reproducible on CUDA")  # fmt: skip
     p.add_argument("--epochs", type=int, default=_DEFAULTS.epochs, help="maximum epochs")
     p.add_argument("--time-budget", type=float, default=None, help="stop training after this many seconds")
     p.add_argument(
@@ -96,7 +99,7 @@ def config_from_args(args: argparse.Namespace) -> MIMEAConfig:
         value_frozen=args.value_frozen, structure_frozen=args.structure_frozen,
         graph_encoder=args.graph_encoder, dim=args.dim,
         batch_size=args.batch_size, lr=args.lr, tau=args.tau, epochs=args.epochs, seed=args.seed,
-        device=args.device, time_budget=args.time_budget,
+        device=args.device, time_budget=args.time_budget, deterministic=args.deterministic,
     )  # fmt: skip
     for item in args.overrides:
         key, sep, value = item.partition("=")
@@ -122,18 +125,21 @@ def _summary(metrics: AlignmentMetrics) -> str:
 def run(args: argparse.Namespace) -> int:
     from mimea_core.data import load_pair, make_split
     from mimea_core.training import TqdmProgress, train
+    from mimea_core.training.distributed import init_from_env
 
     config = config_from_args(args)
+    world = init_from_env(config.device)  # under torchrun: join the group (data-parallel training)
     features = {"visual": tuple(args.visual_features)} if args.visual_features else None
     pair = load_pair(args.path, features=features, allow_pickle=args.allow_pickle)
     split = make_split(pair, seed_ratio=args.seed_ratio, seed=args.split_seed)
-    bar = TqdmProgress(disable=args.quiet)
+    bar = TqdmProgress(disable=args.quiet or world.rank > 0)
     try:
         result = train(pair, config, split=split, out_dir=args.out, progress=bar)
     finally:
         bar.close()
-    print(_summary(result.metrics))
-    print(f"run written to {result.run_dir}")
+    if world.rank == 0:
+        print(_summary(result.metrics))
+        print(f"run written to {result.run_dir}")
     return 0
 
 

@@ -9,6 +9,8 @@ from mimea_core.evaluation.protocols import evaluate_embeddings
 from mimea_core.metrics import AlignmentMetrics
 
 if TYPE_CHECKING:
+    import torch
+
     from mimea_core.data.types import MMKGPair, Split
     from mimea_core.runs import RunResult
 
@@ -21,6 +23,7 @@ def evaluate(
     pair: MMKGPair | None = None,
     chunk_size: int = 4096,
     one_to_one: bool = True,
+    device: str | torch.device = "cpu",
 ) -> AlignmentMetrics:
     """Standard, open and one-to-one test metrics (KG1 -> KG2 with CSLS as headline).
 
@@ -40,5 +43,5 @@ def evaluate(
             from mimea_core.inference import embed
 
             emb = embed(target.model, pair if pair is not None else load_pair(target.dataset))
-    scores = evaluate_embeddings(emb, split, csls_k, chunk_size=chunk_size, one_to_one=one_to_one)
+    scores = evaluate_embeddings(emb, split, csls_k, chunk_size=chunk_size, one_to_one=one_to_one, device=device)
     return AlignmentMetrics.from_dict(scores)

@@ -9,6 +9,13 @@
 - both directions: ``l2r`` (KG1 → KG2, the headline) and ``r2l`` (KG2 → KG1), with cosine and CSLS.
 - **one-to-one**: a global one-to-one matching (:func:`~mimea_core.alignment.one_to_one_matching`)
   of the standard l2r CSLS matrix; Hits@1 = share of test sources matched to one of their gold targets.
+  Above ``MAX_ONE_TO_ONE_ELEMENTS`` the dense matrix is never built: each row's and each column's
+  ``support_k`` best CSLS entries are gathered block by block and decoded with
+  :func:`~mimea_core.alignment.sparse_one_to_one` (a source whose supported targets are all taken
+  stays unmatched and counts as a miss), so the figure exists at any size.
+
+Everything runs in torch on the embeddings' ``device`` (``"cuda"`` when given); results come back
+as numpy.
 
 Gold links may be one-to-many: a query is correct when it ranks any of its gold candidates first
 (see :mod:`mimea_core.evaluation.ranking` for the exact rank definition and ties).
@@ -22,11 +29,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from mimea_core.alignment import one_to_one_matching
+from mimea_core.alignment import one_to_one_matching, sparse_one_to_one
 from mimea_core.data.types import Split
 from mimea_core.embeddings import Embeddings
 from mimea_core.evaluation.ranking import GoldIndex, block_ranks, metrics_from_ranks
 from mimea_core.evaluation.similarity import (
+    MAX_BLOCK_ELEMENTS,
     csls_from_cosine,
     normalize_rows,
     row_chunks,
@@ -92,9 +100,17 @@ def _open_ids(n: int, seeds: np.ndarray, test: np.ndarray) -> np.ndarray:
 
 
 def evaluate_embeddings(
-    emb: Embeddings, split: Split, csls_k: int = 3, *, chunk_size: int = 4096, one_to_one: bool = True
+    emb: Embeddings,
+    split: Split,
+    csls_k: int = 3,
+    *,
+    chunk_size: int = 4096,
+    one_to_one: bool = True,
+    device: str | torch.device = "cpu",
 ) -> dict[str, Any]:
     """All test metrics of ``emb`` on ``split.test``, in the shape of DESIGN.md section 3.
+
+    ``device``: where the score blocks are computed (``"cuda"`` puts the embeddings on the GPU).
 
     Returns:
         ``{"standard": {"hits@1", "hits@10", "mrr"}, "open": {...}, "one_to_one": {"hits@1"},
@@ -103,14 +119,13 @@ def evaluate_embeddings(
         is KG2 → KG1 (CSLS) and ``open_candidates[direction]`` counts the open candidate set and its
         *distractors* (candidates that are no test query's gold target; 0 means the open protocol
         cannot differ from the standard one in that direction).
-        ``one_to_one`` is NaN when disabled or when the test matrix exceeds
-        ``MAX_ONE_TO_ONE_ELEMENTS``.
+        ``one_to_one`` is NaN only when disabled.
     """
     test = np.asarray(split.test, dtype=np.int64).reshape(-1, 2)
     if len(test) == 0:
         raise ValueError("the split has no test links to evaluate on")
     seeds = np.concatenate([np.asarray(split.train).reshape(-1, 2), np.asarray(split.valid).reshape(-1, 2)])
-    E1, E2 = normalize_rows(emb.joint[0]), normalize_rows(emb.joint[1])
+    E1, E2 = normalize_rows(emb.joint[0]).to(device), normalize_rows(emb.joint[1]).to(device)
     n = {"l2r": (len(E1), len(E2)), "r2l": (len(E2), len(E1))}
     detail: dict[str, dict] = {"standard": {}, "open": {}}
     open_candidates: dict[str, dict[str, int]] = {}
@@ -153,26 +168,88 @@ def csls_matrix(Q: torch.Tensor, C: torch.Tensor, csls_k: int, *, chunk_size: in
 
 
 def one_to_one_hits(
-    E1: torch.Tensor, E2: torch.Tensor, test: np.ndarray, *, csls_k: int = 3, chunk_size: int = 4096
+    E1: torch.Tensor,
+    E2: torch.Tensor,
+    test: np.ndarray,
+    *,
+    csls_k: int = 3,
+    chunk_size: int = 4096,
+    max_elements: int = MAX_ONE_TO_ONE_ELEMENTS,
+    support_k: int = 32,
 ) -> float:
-    """Hits@1 of one-to-one decoding of the standard l2r CSLS matrix (test sources x test targets)."""
+    """Hits@1 of one-to-one decoding of the standard l2r CSLS matrix (test sources x test targets).
+
+    Dense (exact Hungarian / Sinkhorn on the full matrix) while the matrix has at most
+    ``max_elements`` entries, else sparse on the ``support_k`` best entries of every row and column
+    (see the module docstring); no block larger than ``max_elements`` is ever materialised.
+    """
     query_ids, cand_ids = np.unique(test[:, 0]), np.unique(test[:, 1])
-    if len(query_ids) * len(cand_ids) > MAX_ONE_TO_ONE_ELEMENTS:
-        log.warning(
-            "one-to-one decoding skipped: %d x %d test matrix is too large", len(query_ids), len(cand_ids)
-        )
-        return float("nan")
     gold = GoldIndex.build(test, query_ids, cand_ids)
-    S = csls_matrix(
-        E1[torch.as_tensor(query_ids)], E2[torch.as_tensor(cand_ids)], csls_k, chunk_size=chunk_size
-    )
-    broken = torch.isnan(S).any(dim=1).cpu().numpy()  # NaN rows count as wrong (never as lucky ties)
-    if broken.any():
-        S = torch.nan_to_num(S, nan=-5.0)  # below any CSLS value (>= -4)
-    matched = one_to_one_matching(S)
-    del S
+    Q = E1[torch.as_tensor(query_ids, device=E1.device)]
+    C = E2[torch.as_tensor(cand_ids, device=E2.device)]
+    if len(query_ids) * len(cand_ids) <= max_elements:
+        S = csls_matrix(Q, C, csls_k, chunk_size=chunk_size)
+        broken = torch.isnan(S).any(dim=1).cpu().numpy()  # NaN rows count as wrong (never as lucky ties)
+        if broken.any():
+            S = torch.nan_to_num(S, nan=-5.0)  # below any CSLS value (>= -4)
+        matched = one_to_one_matching(S)
+        del S
+    else:
+        log.info("one-to-one decoding of %d x %d on a sparse top-%d support", len(Q), len(C), support_k)
+        rows, cols, scores, broken = csls_topk_support(
+            Q, C, csls_k, support_k, chunk_size=chunk_size, max_elements=min(max_elements, MAX_BLOCK_ELEMENTS)
+        )
+        matched = sparse_one_to_one(rows, cols, scores, (len(Q), len(C)))
     hits = gold.contains(matched[:, 0], matched[:, 1]) & ~broken[matched[:, 0]]
     return float(hits.sum() / len(query_ids))
+
+
+def csls_topk_support(
+    Q: torch.Tensor,
+    C: torch.Tensor,
+    csls_k: int,
+    support_k: int,
+    *,
+    chunk_size: int = 4096,
+    max_elements: int = MAX_BLOCK_ELEMENTS,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Unique edges ``(rows, cols, csls)``: every row's and every column's ``support_k`` best CSLS
+    entries of ``Q`` x ``C``, computed in row blocks of at most ``max_elements`` scores (a running
+    per-column top-k is merged block by block, memory O(support_k x |C|)). Also returns the bool
+    mask of rows with a NaN score (their scores are replaced by -5, below any CSLS value)."""
+    nq, nc = len(Q), len(C)
+    k1, k2 = min(support_k, nc), min(support_k, nq)
+    r_c = row_neighbourhood_mean(C, Q, csls_k, chunk_size=chunk_size, max_elements=max_elements)
+    col_vals = torch.full((0, nc), float("-inf"), dtype=Q.dtype, device=Q.device)
+    col_rows = torch.zeros((0, nc), dtype=torch.long, device=Q.device)
+    row_edges, row_scores = [], []
+    broken = np.zeros(nq, dtype=bool)
+    for rows in row_chunks(nq, nc, chunk_size, max_elements):
+        cos = Q[rows] @ C.T
+        r_q = topk_mean(cos, csls_k)
+        s = cos.mul_(2.0).sub_(r_q[:, None]).sub_(r_c[None, :])  # CSLS in place
+        bad = torch.isnan(s).any(dim=1)
+        if bool(bad.any()):
+            broken[rows] = bad.cpu().numpy()
+            s = torch.nan_to_num_(s, nan=-5.0)
+        top = s.topk(k1, dim=1)
+        row_edges.append(
+            torch.stack([torch.arange(rows.start, rows.stop, device=Q.device).repeat_interleave(k1),
+                         top.indices.reshape(-1)], 1).cpu()
+        )  # fmt: skip
+        row_scores.append(top.values.reshape(-1).cpu())
+        block = s.topk(min(k2, s.shape[0]), dim=0)
+        merged_vals = torch.cat([col_vals, block.values])
+        merged_rows = torch.cat([col_rows, block.indices + rows.start])
+        best = merged_vals.topk(min(k2, len(merged_vals)), dim=0)
+        col_vals, col_rows = best.values, merged_rows.gather(0, best.indices)
+        del cos, s
+    cols_all = torch.arange(nc, device=Q.device).repeat(len(col_vals))
+    col_edges = torch.stack([col_rows.reshape(-1), cols_all], 1).cpu()
+    edges = torch.cat(row_edges + [col_edges]).numpy()
+    scores = torch.cat(row_scores + [col_vals.reshape(-1).cpu()]).numpy()
+    _, first = np.unique(edges[:, 0] * nc + edges[:, 1], return_index=True)
+    return edges[first, 0], edges[first, 1], scores[first].astype(np.float64), broken
 
 
 def validation_mrr(emb_or_arrays: Embeddings | tuple[Any, Any], pairs: Any, csls_k: int = 3) -> float:

@@ -56,13 +56,13 @@ def topk_mean(block: torch.Tensor, k: int, dim: int = 1) -> torch.Tensor:
 
 
 def row_neighbourhood_mean(
-    A: torch.Tensor, B: torch.Tensor, k: int, *, chunk_size: int = 4096
+    A: torch.Tensor, B: torch.Tensor, k: int, *, chunk_size: int = 4096, max_elements: int = MAX_BLOCK_ELEMENTS
 ) -> torch.Tensor:
     """``r_A`` only: mean cosine of each row of ``A`` to its ``k`` nearest rows of ``B`` (chunked)."""
     out = torch.zeros(A.shape[0], dtype=A.dtype, device=A.device)
     if k <= 0 or B.shape[0] == 0:
         return out
-    for rows in row_chunks(A.shape[0], B.shape[0], chunk_size):
+    for rows in row_chunks(A.shape[0], B.shape[0], chunk_size, max_elements):
         out[rows] = topk_mean(A[rows] @ B.T, k, dim=1)
     return out
 

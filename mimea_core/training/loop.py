@@ -23,10 +23,12 @@ from mimea_core.errors import ConfigError
 from mimea_core.evaluation import validation_mrr
 from mimea_core.model import MIMEAModel, ModelInputs, Vocab, available_modalities, build_vocab, prepare_inputs
 from mimea_core.training.bootstrap import Bootstrapper
+from mimea_core.training.distributed import current_world
 from mimea_core.training.early_stopping import EarlyStopping
 from mimea_core.training.objective import batch_losses
 from mimea_core.training.progress import ProgressCallback, ProgressEvent
 from mimea_core.training.pseudo import mutual_nearest_pairs
+from mimea_core.training.runtime import reset_gpu_peak
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,7 @@ def fit(
     rng = np.random.default_rng(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     device = resolve_device(config.device)
+    reset_gpu_peak(device)
     extra = _check_pairs(extra_seeds, pair, "extra seeds")
     n1 = pair.kg1.num_entities
 
@@ -125,6 +128,7 @@ def fit(
     inputs = prepare_inputs(pair, vocab, modalities, device)
     model = MIMEAModel(config, vocab, modalities).to(device)
     opt = _optimizer(model, config)
+    world = current_world()  # data-parallel under torchrun (see mimea_core.training.distributed)
 
     free1 = np.setdiff1d(np.arange(n1), seeds[:, 0])
     free2 = np.setdiff1d(np.arange(pair.kg2.num_entities), seeds[:, 1])
@@ -154,22 +158,24 @@ def fit(
         interrupted = False
         for start in range(0, len(order), config.batch_size):
             idx = order[start : start + config.batch_size]
-            if len(idx) < 2:
+            if len(idx) < 2 * world.size:
                 continue
+            idx = world.shard(idx)
             batch = torch.as_tensor(pairs[idx], device=device)
             losses = batch_losses(model, inputs, batch, config, gen)
             total = torch.stack(list(losses.values())).sum()
             opt.zero_grad(set_to_none=True)
             total.backward()
+            world.average_gradients(model)
             opt.step()
             steps += 1
             for k, v in losses.items():
                 sums[k] += float(v.detach())
             sums["total"] += float(total.detach())
-            if should_stop is not None and should_stop():
+            if world.any(should_stop is not None and bool(should_stop())):
                 stop_reason, interrupted = "cancelled", True
                 break
-            if out_of_time():
+            if world.any(out_of_time()):
                 stop_reason, interrupted = "time budget", True
                 break
         mean_losses = {k: v / max(steps, 1) for k, v in sums.items()}

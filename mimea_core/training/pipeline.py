@@ -16,8 +16,10 @@ from mimea_core.evaluation import evaluate_embeddings
 from mimea_core.inference import embed
 from mimea_core.metrics import AlignmentMetrics
 from mimea_core.runs import RunResult, save_run
+from mimea_core.training.distributed import current_world
 from mimea_core.training.loop import fit, peak_rss_mb
 from mimea_core.training.progress import ProgressCallback, ProgressEvent
+from mimea_core.training.runtime import deterministic_mode, gpu_figures, torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +36,16 @@ def train(
     """Train MIMEA on ``pair``; evaluate on ``split.test``; write ``out_dir`` when given.
 
     ``split`` defaults to ``make_split(pair, 0.2, config.seed)``. ``extra_seeds``, ``progress`` and
-    ``should_stop`` are passed to :func:`~mimea_core.training.loop.fit`.
+    ``should_stop`` are passed to :func:`~mimea_core.training.loop.fit`. ``config.deterministic``
+    runs it under :func:`~mimea_core.training.runtime.deterministic_mode`; the test evaluation runs
+    on the model's device with ``config.eval_threads`` CPU threads; under ``torchrun`` only rank 0
+    writes ``out_dir``.
     """
+    with deterministic_mode(config.deterministic):
+        return _train(pair, config, split, extra_seeds, out_dir, progress, should_stop)
+
+
+def _train(pair, config, split, extra_seeds, out_dir, progress, should_stop) -> RunResult:
     t_start = time.perf_counter()
     if split is None:
         from mimea_core.data import make_split
@@ -44,14 +54,17 @@ def train(
     fitted = fit(pair, config, split, extra_seeds=extra_seeds, progress=progress, should_stop=should_stop)
 
     t_eval = time.perf_counter()
-    emb = embed(fitted.model, pair, inputs=fitted.inputs)
-    scores = AlignmentMetrics.from_dict(evaluate_embeddings(emb, split, csls_k=3))
-    log.info("test evaluation took %.1f s", time.perf_counter() - t_eval)
+    with torch_threads(config.eval_threads):
+        emb = embed(fitted.model, pair, inputs=fitted.inputs)
+        scores = AlignmentMetrics.from_dict(evaluate_embeddings(emb, split, csls_k=3, device=fitted.device))
+    eval_seconds = time.perf_counter() - t_eval
+    log.info("test evaluation took %.1f s", eval_seconds)
     metrics = scores.with_run(
         dataset=pair.name, seed_ratio=float(split.seed_ratio), split_seed=int(split.seed),
         modalities=list(fitted.modalities), epochs=fitted.epochs, train_seconds=round(fitted.train_seconds, 2),
         optimizer_steps=int(sum(row.get("steps", 0) for row in fitted.history)),
         peak_rss_mb=round(peak_rss_mb(), 1), device=fitted.device,
+        **gpu_figures(fitted.device),
     )  # fmt: skip
     if progress is not None:
         progress(
@@ -74,7 +87,7 @@ def train(
         dataset=str(meta["dataset"]), meta=meta, extra_seeds=fitted.extra_seeds,
         pseudo_seeds=fitted.pseudo_seeds, embeddings=emb,
     )  # fmt: skip
-    if out_dir is not None:
+    if out_dir is not None and current_world().rank == 0:
         meta["total_seconds"] = round(time.perf_counter() - t_start, 2)
         save_run(result, out_dir)
     return result

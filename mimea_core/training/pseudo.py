@@ -2,13 +2,18 @@
 
 Among KG1 entities ``S`` and KG2 entities ``T`` not used as seeds, a pair ``(i, j)`` is kept when
 ``j = argmax_t cos(e_i, e_t)``, ``i = argmax_s cos(e_s, e_j)`` and ``cos(e_i, e_j) >= threshold``.
-The similarity matrix is processed in row chunks so memory stays O(chunk x |T|).
+The similarity matrix is processed in row blocks of at most ``chunk`` rows and ``max_elements``
+scores (default ``MAX_BLOCK_ELEMENTS``, 128 MiB of float32), so memory stays bounded at any |S|, |T|
+(only the per-row and per-column best scores, O(|S| + |T|), are kept), on whichever device the
+embeddings are.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+
+from mimea_core.evaluation.similarity import MAX_BLOCK_ELEMENTS, row_chunks
 
 
 def mutual_nearest_pairs(
@@ -18,6 +23,7 @@ def mutual_nearest_pairs(
     cand2: np.ndarray,
     threshold: float,
     chunk: int = 4096,
+    max_elements: int = MAX_BLOCK_ELEMENTS,
 ) -> np.ndarray:
     """(k, 2) local-id pairs from candidate KG1 rows ``cand1`` and KG2 rows ``cand2`` of ``e1, e2``.
 
@@ -33,8 +39,9 @@ def mutual_nearest_pairs(
     row_sim = torch.empty(len(cand1), device=dev)
     col_best = torch.full((len(cand2),), -1, dtype=torch.long, device=dev)
     col_sim = torch.full((len(cand2),), float("-inf"), device=dev)
-    for start in range(0, len(cand1), chunk):
-        sims = e1.index_select(0, c1[start : start + chunk]) @ x2.T
+    for rows in row_chunks(len(cand1), len(cand2), chunk, max_elements):
+        start = rows.start
+        sims = e1.index_select(0, c1[rows]) @ x2.T
         v, j = sims.max(1)
         row_best[start : start + len(v)], row_sim[start : start + len(v)] = j, v
         cv, ci = sims.max(0)

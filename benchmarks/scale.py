@@ -1,0 +1,242 @@
+"""Scale benchmark: seconds and peak memory against the number of entities, on synthetic pairs.
+
+For each size ``N`` (linked entities per KG; each KG also has 10% unlinked distractors) a child
+process (a fresh ``ru_maxrss`` per size) builds :func:`mimea_core.data.synthetic.synthetic_pair`
+(seed 0, DB15K-like shape), then times
+
+- ``generate``: the synthetic pair; ``inputs``: vocabulary + model inputs (what loading costs);
+- ``epoch``: the first training epoch; ``train``: a fixed number of epochs (default 3, validation
+  at the last one only, no early stop, no pseudo-seeds before epoch 10);
+- ``evaluate``: ``embed`` + all test metrics (standard/open, both directions, one-to-one);
+- ``candidates``: ``suggest`` top-10 for every non-seed KG1 entity among the non-seed KG2 ones;
+
+with the peak RSS after each phase, and H@1 (standard) as a sanity figure, not a target. The
+machine's load (``/proc/loadavg``) is stored before and after each size: this CPU is shared. The
+cost exponent ``b`` of ``seconds ≈ a·N^b`` is fitted by least squares in log-log space over the
+sizes present.
+
+    nice -n 10 python benchmarks/scale.py --sizes 15000,100000     # adds/replaces those sizes
+    python benchmarks/scale.py --report-only                       # rewrite .md/.png from the JSON
+    python benchmarks/scale.py --stats                             # synthetic vs FB15K/DB15K shape
+
+Writes ``benchmarks/results/scale.json``, ``scale.md`` and ``scale.png`` (``--name`` changes the stem).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PHASES = ("generate", "inputs", "epoch", "train", "evaluate", "candidates")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def measure(n: int, epochs: int, seed: int, device: str, test_sample: int, retrieval: str) -> dict[str, Any]:
+    """One size, in this process (called in a child by :func:`main`)."""
+    import torch
+
+    from mimea_core.candidates import suggest
+    from mimea_core.config import MIMEAConfig
+    from mimea_core.data import make_split
+    from mimea_core.data.synthetic import SyntheticSpec, degree_stats, synthetic_pair
+    from mimea_core.data.types import Split
+    from mimea_core.model import available_modalities, build_vocab, prepare_inputs
+    from mimea_core.training import train
+
+    seconds: dict[str, float] = {}
+    rss: dict[str, float] = {}
+
+    def mark(phase: str, t0: float) -> None:
+        seconds[phase] = round(time.perf_counter() - t0, 2)
+        rss[phase] = round(peak_rss_mb(), 1)
+        print(f"N={n} {phase}: {seconds[phase]} s, peak RSS {rss[phase]} MB", flush=True)
+
+    t0 = time.perf_counter()
+    pair = synthetic_pair(SyntheticSpec(n, seed=0))
+    mark("generate", t0)
+    config = MIMEAConfig(epochs=epochs, eval_every=epochs, patience=10**6, seed=seed, device=device)
+    t0 = time.perf_counter()
+    vocab = build_vocab(pair, config.relation_topk, config.attribute_topk)
+    inputs = prepare_inputs(pair, vocab, available_modalities(config, vocab), "cpu")
+    mark("inputs", t0)
+    del inputs
+    split = make_split(pair, seed_ratio=0.2, seed=seed)
+    if 0 < test_sample < len(split.test):  # evaluate a sample of the test links (pools stay full size)
+        rows = np.random.default_rng(seed).choice(len(split.test), test_sample, replace=False)
+        split = Split(split.train, split.valid, split.test[np.sort(rows)], split.seed_ratio, split.seed)
+    result = train(pair, config, split=split)
+    m = result.metrics
+    seconds["epoch"] = round(result.history[0]["epoch_seconds"], 2)
+    seconds["train"] = m["train_seconds"]
+    seconds["evaluate"] = m["eval_seconds"]
+    rss["evaluate"] = m["peak_rss_mb"]
+    seeds = np.concatenate([split.train, split.valid])
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        torch.set_num_threads(len(os.sched_getaffinity(0)))
+        frame = suggest(result.embeddings, top_k=10, exclude_kg1=seeds[:, 0], exclude_kg2=seeds[:, 1],
+                        retrieval=retrieval)  # fmt: skip
+    mark("candidates", t0)
+    return {
+        "n": n,
+        "entities_per_kg": [pair.kg1.num_entities, pair.kg2.num_entities],
+        "triples": [int(len(pair.kg1.triples)), int(len(pair.kg2.triples))],
+        "test_links": int(len(split.test)),
+        "test_sample": test_sample,
+        "retrieval": retrieval,
+        "epochs": epochs,
+        "seconds": seconds,
+        "peak_rss_mb": rss,
+        "hits@1": m["standard"]["hits@1"],
+        "one_to_one_hits@1": m["one_to_one"]["hits@1"],
+        "candidate_rows": int(len(frame)),
+        "shape": {"kg1": degree_stats(pair.kg1), "kg2": degree_stats(pair.kg2)},
+        "device": m["device"],
+    }
+
+
+def fit_exponent(ns: list[int], ys: list[float]) -> float | None:
+    """``b`` of ``y ≈ a N^b`` (least squares on logs); None with fewer than two sizes."""
+    pts = [(x, y) for x, y in zip(ns, ys, strict=True) if y and y > 0]
+    if len(pts) < 2:
+        return None
+    x, y = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def write_report(path: Path, payload: dict[str, Any]) -> None:
+    rows = sorted(payload["records"], key=lambda r: r["n"])
+    ns = [r["n"] for r in rows]
+    lines = [
+        "# Scale benchmark (synthetic DB15K-like pairs)",
+        "",
+        f"Command: `{payload['command']}`. One child process per size; seconds and peak RSS (MB, after",
+        "each phase; the high-water mark of the process) on this shared CPU; load = /proc/loadavg",
+        "(1, 5, 15 min) before/after the size. H@1 (standard, CSLS) is a sanity figure, not a target.",
+        "",
+        "| N per KG | entities (KG1, KG2) | triples | epochs | test links evaluated | candidates by | "
+        + " | ".join(f"{p} s" for p in PHASES)
+        + " | peak RSS MB | H@1 | 1-to-1 H@1 | load before → after |",
+        "|" + "---|" * (len(PHASES) + 10),
+    ]
+    for r in rows:
+        s = r["seconds"]
+        lines.append(
+            f"| {r['n']:,} | {r['entities_per_kg'][0]:,}, {r['entities_per_kg'][1]:,} | "
+            f"{r['triples'][0]:,}, {r['triples'][1]:,} | {r['epochs']} | {r['test_links']:,} | {r.get('retrieval', 'exact')} | "
+            + " | ".join(f"{s.get(p, float('nan')):.1f}" for p in PHASES)
+            + f" | {max(r['peak_rss_mb'].values()):,.0f} | {r['hits@1']:.3f} | {r['one_to_one_hits@1']:.3f} | "
+            f"{r.get('load_before')} → {r.get('load_after')} |"
+        )
+    lines += ["", "Fitted cost exponent b (seconds ≈ a·N^b, log-log least squares over the sizes above):", ""]
+    for p in PHASES:
+        same = rows
+        if p == "train":  # only comparable across sizes trained for the same number of epochs
+            epochs = max({r["epochs"] for r in rows}, key=[r["epochs"] for r in rows].count)
+            same = [r for r in rows if r["epochs"] == epochs]
+        b = fit_exponent([r["n"] for r in same], [r["seconds"].get(p) for r in same])
+        note = f" (sizes trained {same[0]['epochs']} epochs)" if p == "train" and len(same) < len(rows) else ""
+        lines.append(f"- {p}: " + ("n/a (one size)" if b is None else f"{b:.2f}") + note)
+    b = fit_exponent(ns, [max(r["peak_rss_mb"].values()) for r in rows])
+    lines.append("- peak RSS: " + ("n/a" if b is None else f"{b:.2f}"))
+    lines += ["", f"Machine: {payload['machine']}; commit {payload['commit']}; {payload['date']}."]
+    path.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    try:
+        import plotly.graph_objects as go
+
+        fig = go.Figure()
+        for p in PHASES:
+            fig.add_trace(go.Scatter(x=ns, y=[r["seconds"].get(p) for r in rows], mode="lines+markers", name=p))
+        fig.update_layout(title="Seconds against entities per KG (log-log)", xaxis_title="N per KG",
+                          yaxis_title="seconds", xaxis_type="log", yaxis_type="log", template="plotly_white")  # fmt: skip
+        fig.write_image(path.with_suffix(".png"), width=900, height=560)
+    except Exception as err:  # kaleido/chromium missing: table only
+        print(f"plot not written ({type(err).__name__}: {err})")
+
+
+def stats() -> None:
+    from mimea_core.data import load_pair
+    from mimea_core.data.synthetic import SyntheticSpec, degree_stats, synthetic_pair
+
+    real = load_pair(str(Path(__file__).resolve().parents[1] / "datasets" / "fb15k-db15k.toml"))
+    syn = synthetic_pair(SyntheticSpec(15000))
+    for name, kg in (("FB15K", real.kg1), ("DB15K", real.kg2), ("SYN1", syn.kg1), ("SYN2", syn.kg2)):
+        print(name, {k: round(v, 2) for k, v in degree_stats(kg).items()})
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description="scale benchmark on synthetic pairs")
+    p.add_argument("--sizes", default="15000,100000")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--seed", type=int, default=1, help="split and model seed")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--name", default="scale")
+    p.add_argument("--out", type=Path, default=RESULTS, help="result folder")
+    p.add_argument("--test-sample", type=int, default=0,
+                   help="evaluate on this many sampled test links (0 = all; candidate pools stay full)")  # fmt: skip
+    p.add_argument("--retrieval", default="exact", choices=["exact", "faiss"], help="candidate search")
+    p.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # child mode
+    p.add_argument("--report-only", action="store_true")
+    p.add_argument("--stats", action="store_true")
+    args = p.parse_args()
+    if args.stats:
+        stats()
+        return 0
+    if args.one is not None:
+        record = measure(args.one, args.epochs, args.seed, args.device, args.test_sample, args.retrieval)
+        print("RESULT " + json.dumps(record), flush=True)
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / f"{args.name}.json"
+    payload = json.loads(path.read_text()) if path.exists() else {"records": []}
+    if not args.report_only:
+        for n in (int(x) for x in args.sizes.split(",")):
+            before = loadavg()
+            cmd = [sys.executable, __file__, "--one", str(n), "--epochs", str(args.epochs),
+                   "--seed", str(args.seed), "--device", args.device, "--test-sample", str(args.test_sample),
+                   "--retrieval", args.retrieval]  # fmt: skip
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            sys.stderr.write(proc.stderr[-3000:])
+            lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+            if proc.returncode or not lines:
+                print(proc.stdout[-2000:])
+                raise SystemExit(f"size {n} failed (exit {proc.returncode})")
+            record = json.loads(lines[-1][len("RESULT ") :])
+            record.update({"load_before": before, "load_after": loadavg(), "command": shlex.join(cmd)})
+            payload["records"] = [r for r in payload["records"] if r["n"] != n] + [record]
+            commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout
+            payload.update({
+                "command": "nice -n 10 python benchmarks/scale.py " + shlex.join(sys.argv[1:]),
+                "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
+                "commit": commit.strip(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            })  # fmt: skip
+            path.write_text(json.dumps(payload, indent=1) + "\n")
+            print(json.dumps({k: record[k] for k in ("n", "seconds", "peak_rss_mb", "hits@1")}))
+    write_report(path, payload)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
