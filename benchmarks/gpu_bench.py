@@ -1,6 +1,6 @@
 """FB15K-DB15K 20% on CUDA for split seeds 1, 2, 3 (as many as a deadline allows): benchmark records.
 
-Each seed is one ``python -m mimea_core train`` process (:func:`mimea_core.benchmark.runner.run_cell`),
+Each seed is one ``python -m mimea_core train`` process (:func:`mimea_core.benchmarking.runner.run_cell`),
 so every record carries its own peak RSS, peak GPU memory (``torch.cuda.max_memory_allocated``),
 the GPU's name, training seconds and the command. A seed starts only when at least
 ``--per-seed-s`` seconds remain before ``--deadline-s``; records are merged into
@@ -17,9 +17,9 @@ import json
 import time
 from pathlib import Path
 
-from mimea_core.benchmark.grid import GridSpec
-from mimea_core.benchmark.records import merge_records
-from mimea_core.benchmark.runner import BenchOptions, run_cell
+from mimea_core.benchmarking.grid import GridSpec
+from mimea_core.benchmarking.records import merge_records
+from mimea_core.benchmarking.runner import BenchOptions, run_cell
 
 NAME = "gpu_fb15k-db15k"
 

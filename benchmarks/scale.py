@@ -87,7 +87,7 @@ def measure(n: int, epochs: int, seed: int, device: str, test_sample: int, retri
         rows = np.random.default_rng(seed).choice(len(split.test), test_sample, replace=False)
         split = Split(split.train, split.valid, split.test[np.sort(rows)], split.seed_ratio, split.seed)
     result = train(pair, config, split=split)
-    m = result.metrics
+    m = result.metrics.to_dict()
     seconds["epoch"] = round(result.history[0]["epoch_seconds"], 2)
     seconds["train"] = m["train_seconds"]
     seconds["evaluate"] = m["eval_seconds"]

@@ -18,7 +18,7 @@ import os
 import numpy as np
 import pytest
 import torch
-from test_model_fixtures import FAST, make_tiny_pair, tiny_split
+from tiny import FAST, make_tiny_pair, tiny_split
 
 from mimea_core.candidates import suggest
 from mimea_core.config import MIMEAConfig
@@ -26,7 +26,7 @@ from mimea_core.embeddings import Embeddings
 from mimea_core.evaluation import evaluate_embeddings, one_to_one_hits
 from mimea_core.inference import embed
 from mimea_core.model import MIMEAModel, available_modalities, build_inputs, build_vocab
-from mimea_core.model.model import NAME_DIM
+from mimea_core.model.name import NAME_DIM
 from mimea_core.training import train
 from mimea_core.training.objective import batch_losses
 from mimea_core.training.pseudo import mutual_nearest_pairs
@@ -139,11 +139,11 @@ def test_short_training_on_the_sample_pair_on_cuda(sample_data_dir):
     before = evaluate_embeddings(embed(untrained, sample), split, one_to_one=False)["standard"]["hits@1"]
     on_dev = train(sample, config.replace(device=DEVICE), split=split)
     on_cpu = train(sample, config.replace(device="cpu"), split=split)
-    got, ref = on_dev.metrics["standard"]["hits@1"], on_cpu.metrics["standard"]["hits@1"]
-    print(f"H@1 untrained {before:.3f}, {DEVICE} {got:.3f}, cpu {ref:.3f}; metrics {on_dev.metrics.get('gpu')}")
-    assert on_dev.metrics["device"] == DEVICE
+    got, ref = on_dev.metrics.standard["hits@1"], on_cpu.metrics.standard["hits@1"]
+    print(f"H@1 untrained {before:.3f}, {DEVICE} {got:.3f}, cpu {ref:.3f}; metrics {on_dev.metrics.extra.get('gpu')}")
+    assert on_dev.metrics.device == DEVICE
     if DEVICE == "cuda":
-        assert on_dev.metrics["peak_gpu_mb"] > 0 and on_dev.metrics["gpu"]
+        assert on_dev.metrics.extra["peak_gpu_mb"] > 0 and on_dev.metrics.extra["gpu"]
     assert got > before + 0.1, (before, got)
     # the two runs round differently from the first step on, so they are two samples of one
     # training, not the same numbers: within 0.1 H@1 on this ~1k-link test set
@@ -201,14 +201,14 @@ def test_a_checkpoint_saved_on_cuda_loads_on_the_cpu(pair, tmp_path):
 
     split = tiny_split(pair)
     result = train(pair, FAST.replace(device=DEVICE, epochs=2), split=split, out_dir=tmp_path / "run")
-    assert result.metrics["device"] == DEVICE
+    assert result.metrics.device == DEVICE
     loaded = load_run(tmp_path / "run", device="cpu")
     assert all(p.device.type == "cpu" for p in loaded.model.parameters())
     again = embed(loaded.model, pair)
     for a, b in zip(result.embeddings.joint, again.joint, strict=True):
         assert close(torch.as_tensor(a), torch.as_tensor(b))
     redo = evaluate_embeddings(again, split)
-    assert abs(redo["standard"]["hits@1"] - result.metrics["standard"]["hits@1"]) <= 2 / len(split.test)
+    assert abs(redo["standard"]["hits@1"] - result.metrics.standard["hits@1"]) <= 2 / len(split.test)
 
 
 def test_deterministic_runs_on_cuda_agree(pair):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch.multiprocessing as mp
-from test_model_fixtures import FAST, make_tiny_pair, tiny_split
+from tiny import FAST, make_tiny_pair, tiny_split
 
 from mimea_core.training import train
 
@@ -29,7 +29,7 @@ def _rank(rank: int, world: int, init_file: str, out: str) -> None:
     import torch.distributed as dist
 
     sys.path.insert(0, str(TESTS))
-    from test_model_fixtures import make_tiny_pair, tiny_split
+    from tiny import make_tiny_pair, tiny_split
 
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
@@ -37,14 +37,14 @@ def _rank(rank: int, world: int, init_file: str, out: str) -> None:
         pair = make_tiny_pair(n=120)
         result = train(pair, CONFIG, split=tiny_split(pair), out_dir=Path(out) / "run")
         np.save(Path(out) / f"joint{rank}.npy", result.embeddings.joint[0])
-        (Path(out) / f"metrics{rank}.json").write_text(json.dumps(result.metrics["standard"]))
+        (Path(out) / f"metrics{rank}.json").write_text(json.dumps(result.metrics.standard))
     finally:
         dist.destroy_process_group()
 
 
 def test_two_gloo_processes_match_one_within_tolerance(tmp_path):
     pair = make_tiny_pair(n=120)
-    single = train(pair, CONFIG, split=tiny_split(pair)).metrics["standard"]
+    single = train(pair, CONFIG, split=tiny_split(pair)).metrics.standard
     os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
     mp.spawn(_rank, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True)
     ranks = [json.loads((tmp_path / f"metrics{r}.json").read_text()) for r in range(2)]

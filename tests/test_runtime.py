@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 import torch
-from test_model_fixtures import FAST, make_tiny_pair, tiny_split
+from tiny import FAST, make_tiny_pair, tiny_split
 
 from mimea_core.commands.train import build_config_parser_for_tests, config_from_args
 from mimea_core.errors import ConfigError
@@ -41,7 +41,7 @@ def test_deterministic_training_on_the_cpu_is_bit_identical():
     assert not torch.are_deterministic_algorithms_enabled()
     assert np.array_equal(a.embeddings.joint[0], b.embeddings.joint[0])
     assert [r["losses"] for r in a.history] == [r["losses"] for r in b.history]
-    assert a.metrics["device"] == "cpu" and "peak_gpu_mb" not in a.metrics
+    assert a.metrics.device == "cpu" and "peak_gpu_mb" not in a.metrics.extra
 
 
 def test_torch_threads_sets_and_restores():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from test_model_fixtures import FAST, make_tiny_pair
+from tiny import FAST, make_tiny_pair
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
