@@ -235,3 +235,19 @@ def test_toml_mmkb_root_and_pair_name_shorthand(sample_data_dir, tmp_path):
     toml.write_text(f'root = "{sample_data_dir / SAMPLE}"\nmmkb_pair = "FB15K-YAGO15K"\n')
     with pytest.raises(DataFormatError, match="YAGO15K: folder not found"):
         load_pair(toml)
+
+
+def test_the_default_data_root_is_shared_data_beside_the_checkout(tmp_path, monkeypatch):
+    """Regression: moving the pair-file reader one folder deeper pointed the default data root
+    inside the checkout, so every benchmark cell failed with "data root ... not found"."""
+    from mimea_core.data.formats.pairfile import PROJECT_ROOT, default_data_root
+
+    monkeypatch.delenv("MIMEA_DATA", raising=False)
+    assert (PROJECT_ROOT / "mimea_core" / "__init__.py").is_file()
+    project = tmp_path / "checkout"
+    (project / "shared" / "data").mkdir(parents=True)
+    assert default_data_root(project) == project / "shared" / "data"  # only the inside one exists
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    assert default_data_root(project) == tmp_path / "shared" / "data"  # beside wins, as documented
+    monkeypatch.setenv("MIMEA_DATA", str(tmp_path / "elsewhere"))
+    assert default_data_root(project) == tmp_path / "elsewhere"

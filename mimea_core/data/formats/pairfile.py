@@ -37,12 +37,17 @@ from mimea_core.errors import DataFormatError
 _VAR = re.compile(r"\$\{(\w+)\}")
 
 
-def default_data_root() -> Path:
-    """``$MIMEA_DATA``, else ``../shared/data`` beside the project folder."""
+PROJECT_ROOT = Path(__file__).resolve().parents[3]  # mimea_core/data/formats/pairfile.py -> the checkout
+
+
+def default_data_root(project: Path = PROJECT_ROOT) -> Path:
+    """``$MIMEA_DATA``, else ``../shared/data`` beside the project folder (or ``shared/data`` inside
+    it, as on a machine that copies the checkout with its ``shared/`` folder)."""
     env = os.environ.get("MIMEA_DATA")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "shared" / "data"
+    beside, inside = project.parent / "shared" / "data", project / "shared" / "data"
+    return inside if inside.is_dir() and not beside.is_dir() else beside
 
 
 def _expand(text: str, path: Path) -> str:
