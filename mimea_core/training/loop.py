@@ -100,12 +100,15 @@ def fit(
     extra_seeds: np.ndarray | None = None,
     progress: ProgressCallback | None = None,
     should_stop: Any = None,
+    init_state: dict[str, torch.Tensor] | None = None,
 ) -> FitResult:
     """Train MIMEA on ``split.train`` (+ ``extra_seeds``), selecting on ``split.valid``.
 
     ``extra_seeds`` (k, 2) local pairs (e.g. curator-accepted) are added to the training seeds.
     ``progress`` receives a :class:`ProgressEvent` at least once per epoch; ``should_stop()`` is
     polled between optimizer steps and ends training early (the best state so far is kept).
+    ``init_state`` (a previous model's ``state_dict`` on the same pair and config) warm-starts the
+    model: active learning retrains for a few epochs from the current weights instead of from scratch.
     """
     if config.num_threads > 0 and torch.get_num_threads() != config.num_threads:
         torch.set_num_threads(config.num_threads)
@@ -127,6 +130,8 @@ def fit(
         log.info("modalities without data in %s, left out: %s", pair.name, ", ".join(dropped))
     inputs = prepare_inputs(pair, vocab, modalities, device)
     model = MIMEAModel(config, vocab, modalities).to(device)
+    if init_state is not None:
+        model.load_state_dict(init_state)
     opt = _optimizer(model, config)
     world = current_world()  # data-parallel under torchrun (see mimea_core.training.distributed)
 

@@ -1,0 +1,171 @@
+"""Simulated curator: test H@1 against labels spent, per query strategy (issue 11).
+
+    nice -n 10 .venv/bin/python benchmarks/active_learning.py [--pair sample] [--seeds 1 2]
+        [--strategies informative "highest score" random mixed] [--budget 800]
+
+Gold links are the oracle (see :mod:`mimea_core.benchmarking.active`: half of the links are a test
+set never shown to it; 1% of the links are the starting seeds; no names, so the model must learn).
+Each strategy labels batches of 50, the model retrains from its current weights for a fixed number
+of epochs after each batch, and test H@1 is recorded after 0, 50, 100, 200, 400, 800 labels.
+
+Resumable: one JSON per (pair, seed, strategy) in ``benchmarks/results/active_learning/``; a cell
+that exists is not rerun. Writes ``benchmarks/results/active_learning.json``, ``.md`` and the curve
+``active_learning.html`` / ``.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+RESULTS = REPO_ROOT / "benchmarks" / "results"
+CELLS = RESULTS / "active_learning"
+PAIRS = {
+    "sample": REPO_ROOT / "sample_data" / "fb15k-db15k-small",
+    "fb15k-db15k": REPO_ROOT / "datasets" / "fb15k-db15k.toml",
+}
+MODALITIES = ("graph", "relation", "attribute", "visual")  # no names: the model must learn
+
+
+def cell_path(pair: str, seed: int, strategy: str) -> Path:
+    return CELLS / f"{pair}_s{seed}_{strategy.replace(' ', '-')}.json"
+
+
+def summarise(cells: list[dict]) -> list[dict]:
+    """Mean and spread of H@1 per (pair, strategy, labels) over seeds."""
+    groups: dict[tuple, list[float]] = {}
+    accepted: dict[tuple, list[int]] = {}
+    for cell in cells:
+        for p in cell["points"]:
+            key = (cell["pair"], cell["strategy"], p["labels"])
+            groups.setdefault(key, []).append(p["hits@1"])
+            accepted.setdefault(key, []).append(p["accepted"])
+    rows = []
+    for (pair, strategy, labels), values in sorted(groups.items()):
+        rows.append({
+            "pair": pair, "strategy": strategy, "labels": labels, "n_seeds": len(values),
+            "hits@1_mean": statistics.fmean(values),
+            "hits@1_sd": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "hits@1": values, "accepted_mean": statistics.fmean(accepted[(pair, strategy, labels)]),
+        })  # fmt: skip
+    return rows
+
+
+def write_markdown(path: Path, rows: list[dict], meta: dict) -> None:
+    lines = [
+        "# Simulated curator: test H@1 against labels",
+        "",
+        f"Command: `{meta['command']}`  ",
+        f"Commit {meta['env']['commit']}, {meta['env']['date']}, load {meta['load']}, "
+        f"{meta['env']['machine']['processor']} ({meta['env']['machine']['cpu_count']} cores).  ",
+        f"Setup: {meta['setup']}",
+        "",
+        "| pair | strategy | labels | accepted (mean) | H@1 mean ± sd | per seed |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        per = ", ".join(f"{v:.3f}" for v in r["hits@1"])
+        lines.append(f"| {r['pair']} | {r['strategy']} | {r['labels']} | {r['accepted_mean']:.0f} | "
+                     f"{r['hits@1_mean']:.3f} ± {r['hits@1_sd']:.3f} | {per} |")  # fmt: skip
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def curve_figure(rows: list[dict]):
+    """Mean test H@1 against labels, one line per (pair, strategy), error bars = sd over seeds."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for key in sorted({(r["pair"], r["strategy"]) for r in rows}):
+        pts = sorted((r for r in rows if (r["pair"], r["strategy"]) == key), key=lambda r: r["labels"])
+        fig.add_trace(go.Scatter(
+            x=[r["labels"] for r in pts], y=[r["hits@1_mean"] for r in pts], mode="lines+markers",
+            name=f"{key[0]}: {key[1]}", error_y={"type": "data", "array": [r["hits@1_sd"] for r in pts]},
+        ))  # fmt: skip
+    fig.update_layout(
+        title="Simulated curator: test H@1 after each batch of 50 labels (mean ± sd over seeds)",
+        xaxis_title="labels given by the oracle", yaxis_title="test H@1 (standard, CSLS)",
+        template="plotly_white",
+    )  # fmt: skip
+    return fig
+
+
+def write_outputs(meta: dict) -> None:
+    cells = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(CELLS.glob("*.json"))]
+    rows = summarise(cells)
+    out = {**meta, "summary": rows, "cells": cells}
+    (RESULTS / "active_learning.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    write_markdown(RESULTS / "active_learning.md", rows, meta)
+    fig = curve_figure(rows)
+    fig.write_html(RESULTS / "active_learning.html", include_plotlyjs="cdn")
+    try:
+        fig.write_image(RESULTS / "active_learning.png", width=900, height=560)
+    except Exception:  # kaleido missing or no browser for it: HTML only
+        print("no PNG (kaleido could not render)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pair", choices=list(PAIRS), default="sample")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--strategies", nargs="+", default=["informative", "highest score", "random", "mixed"]
+    )
+    parser.add_argument("--budget", type=int, default=800)
+    parser.add_argument("--initial-epochs", type=int, default=60)
+    parser.add_argument("--relearn-epochs", type=int, default=10)
+    parser.add_argument("--summary-only", action="store_true", help="rewrite the outputs from the cells")
+    args = parser.parse_args(argv)
+
+    from mimea_core.benchmarking.active import CHECKPOINTS, oracle_setup, run_cell
+    from mimea_core.benchmarking.records import environment_stamp
+    from mimea_core.config import MIMEAConfig
+    from mimea_core.curation.active import relearn
+    from mimea_core.data import load_pair
+
+    checkpoints = tuple(c for c in CHECKPOINTS if c <= args.budget)
+    meta = {
+        "command": shlex.join(["python", "benchmarks/active_learning.py", *(argv if argv is not None else sys.argv[1:])]),
+        "env": environment_stamp(REPO_ROOT),
+        "load": [round(x, 2) for x in os.getloadavg()],
+        "setup": (f"half of the links are test (never shown to the oracle); 1% of the links are the starting "
+                  f"seeds; modalities {', '.join(MODALITIES)} (no names); {args.initial_epochs} epochs from "
+                  f"scratch, then {args.relearn_epochs} epochs from the current weights after each batch of "
+                  f"50 labels; accepted pairs become seeds, rejected pairs leave the queue"),
+    }  # fmt: skip
+    CELLS.mkdir(parents=True, exist_ok=True)
+    if not args.summary_only:
+        pair = load_pair(PAIRS[args.pair])
+        config = MIMEAConfig(modalities=MODALITIES)
+        for seed in args.seeds:
+            todo = [s for s in args.strategies if not cell_path(args.pair, seed, s).exists()]
+            if not todo:
+                continue
+            setup = oracle_setup(pair, seed)
+            cfg = config.replace(seed=seed)
+            t0 = time.perf_counter()
+            initial = relearn(pair, cfg, setup.split, None, setup.split.train[:0], epochs=args.initial_epochs)
+            print(f"seed {seed}: initial model {time.perf_counter() - t0:.0f} s", flush=True)
+            for strategy in todo:
+                cell = run_cell(
+                    pair, cfg, setup, strategy, initial=initial,
+                    relearn_epochs=args.relearn_epochs, checkpoints=checkpoints,
+                    log=lambda m, s=seed: print(f"[seed {s}] {m}", flush=True),
+                )  # fmt: skip
+                cell.update(pair=args.pair, seed=seed, load=[round(x, 2) for x in os.getloadavg()])
+                cell_path(args.pair, seed, strategy).write_text(
+                    json.dumps(cell, indent=1) + "\n", encoding="utf-8"
+                )
+                write_outputs(meta)
+    write_outputs(meta)
+
+
+if __name__ == "__main__":
+    main()
