@@ -176,3 +176,16 @@ def history_chart(history: list[dict]) -> go.Figure:
         yaxis2={"title": "validation MRR", "overlaying": "y", "side": "right", "range": [0, 1]},
     )  # fmt: skip
     return _layout(fig, "Training", height=320)
+
+
+def active_learning_curve(rows: pd.DataFrame) -> go.Figure:
+    """Test H@1 against labels given, one line per (pair, strategy), error bars = sd over seeds."""
+    fig = go.Figure()
+    for (pair, strategy), group in rows.groupby(["pair", "strategy"], sort=True):
+        group = group.sort_values("labels")
+        fig.add_trace(go.Scatter(
+            x=group["labels"], y=group["hits@1_mean"], mode="lines+markers", name=inert(f"{pair}: {strategy}"),
+            error_y={"type": "data", "array": group["hits@1_sd"].tolist()},
+        ))  # fmt: skip
+    fig.update_layout(xaxis_title="labels given", yaxis_title="test H@1")
+    return _layout(fig, "Simulated curator: test H@1 against labels")

@@ -60,12 +60,14 @@ class TrainingJob:
     _thread: threading.Thread | None = None
 
     def start(
-        self, pair: MMKGPair, config: MIMEAConfig, split: Split | None, extra_seeds: np.ndarray | None
+        self, pair: MMKGPair, config: MIMEAConfig, split: Split | None, extra_seeds: np.ndarray | None,
+        init_state: dict | None = None,
     ) -> None:
         self.max_epochs = config.epochs
         self._thread = threading.Thread(
-            target=self._run, args=(pair, config, split, extra_seeds), name=f"train-{self.label}", daemon=True
-        )
+            target=self._run, args=(pair, config, split, extra_seeds, init_state), name=f"train-{self.label}",
+            daemon=True,
+        )  # fmt: skip
         self._thread.start()
 
     def _progress(self, event: ProgressEvent) -> None:
@@ -81,13 +83,13 @@ class TrainingJob:
             if event.losses:
                 self.history.append({"epoch": event.epoch, "valid_mrr": event.valid_mrr, **event.losses})
 
-    def _run(self, pair, config, split, extra_seeds) -> None:
+    def _run(self, pair, config, split, extra_seeds, init_state=None) -> None:
         from mimea_core.training import train
 
         try:
             result = train(
                 pair, config, split=split, extra_seeds=extra_seeds, out_dir=self.out_dir,
-                progress=self._progress, should_stop=self._stop.is_set,
+                progress=self._progress, should_stop=self._stop.is_set, init_state=init_state,
             )  # fmt: skip
             with self._lock:
                 self.run_dir = str(result.run_dir) if result.run_dir else None
@@ -139,6 +141,7 @@ class JobRegistry:
         out_dir: Path,
         split: Split | None = None,
         extra_seeds: np.ndarray | None = None,
+        init_state: dict | None = None,
     ) -> TrainingJob:
         """Start a job unless one is already running for ``key`` (then that one is returned)."""
         with self._lock:
@@ -147,5 +150,5 @@ class JobRegistry:
                 return current
             job = TrainingJob(label=label, out_dir=out_dir)
             self._jobs[key] = job
-        job.start(pair, config, split, extra_seeds)
+        job.start(pair, config, split, extra_seeds, init_state)
         return job

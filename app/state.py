@@ -197,10 +197,13 @@ def start_training(
     extra_seeds: np.ndarray | None = None,
     label: str = "training",
     tag: str = "",
+    init_state: dict | None = None,
 ) -> TrainingJob:
+    """Train in the background; ``init_state`` warm-starts from a model's weights (active learning)."""
     return job_registry().start(
-        dataset_key(pair), label, pair, config, new_run_dir(pair, tag), split=split, extra_seeds=extra_seeds
-    )
+        dataset_key(pair), label, pair, config, new_run_dir(pair, tag), split=split, extra_seeds=extra_seeds,
+        init_state=init_state,
+    )  # fmt: skip
 
 
 def watch_job(job: TrainingJob, message: str) -> None:

@@ -7,7 +7,7 @@ import uuid
 
 import streamlit as st
 
-from app import pair_view, review, state
+from app import active, pair_view, review, state
 from app.safe import md
 from app.shortcuts import review_shortcuts
 from mimea_core.curation import ORDERINGS, filter_queue, next_undecided, order_queue, review_queue
@@ -18,9 +18,11 @@ st.title("Candidates")
 pair = state.current_pair()
 if pair is None:
     st.stop()
+active.adopt_finished(pair)  # a relearned model (active learning) is used before the queue is drawn
 ranking = review.current_ranking(pair)
 review.ranking_note(pair, ranking)
 store = state.decision_store(pair)
+active.mode_panel(pair, ranking.run, store)
 no_match_log = review.no_match_log(pair)
 cands = ranking.cands
 all_ranks = st.session_state.get("q_all_ranks", False)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app import charts, state
+from app import active, charts, state
 from app.safe import md
 from mimea_core.errors import MimeaError
 from mimea_core.registry import FUSIONS, MODALITY_ENCODERS
@@ -122,3 +122,6 @@ def progress_panel() -> None:
 
 
 progress_panel()
+
+
+active.show_curve()

@@ -95,6 +95,7 @@ def run_cell(
     points = [{"labels": 0, "accepted": 0, "hits@1": h1, "seconds": round(time.perf_counter() - t0, 1)}]
     log(f"{strategy}: 0 labels, H@1 {h1:.4f}")
     retrain_seconds: list[float] = []
+    queried: list[list[int]] = []
     round_no = 0
     while labels.count < max(checkpoints):
         queue = query_queue(emb, setup, labels)
@@ -105,6 +106,7 @@ def run_cell(
         pairs = picked[["source", "target"]].to_numpy(np.int64)
         right = np.array([(int(s), int(t)) in gold for s, t in pairs], dtype=bool)
         labels = labels.add(pairs, right)
+        queried.extend(pairs.tolist())
         round_no += 1
         t_fit = time.perf_counter()
         fitted = relearn(pair, config, setup.split, state, labels.accepted, epochs=relearn_epochs)
@@ -120,6 +122,7 @@ def run_cell(
         "strategy": strategy,
         "points": points,
         "retrain_seconds": [round(s, 2) for s in retrain_seconds],
+        "queried": queried,  # (source, target) pairs shown to the oracle, in order
         "seeds": len(setup.split.train),
         "test_links": len(setup.split.test),
         "total_seconds": round(time.perf_counter() - t0, 1),

@@ -15,7 +15,7 @@ from mimea_core.evaluation.protocols import (
     validation_mrr,
 )
 from mimea_core.evaluation.ranking import GoldIndex, block_ranks, metrics_from_ranks
-from mimea_core.evaluation.retrain import compare_runs, untouched_split
+from mimea_core.evaluation.retrain import SeededChange, compare_runs, seeded_change, untouched_split
 from mimea_core.evaluation.similarity import row_neighbourhood_mean
 from mimea_core.metrics import AlignmentMetrics
 
@@ -24,6 +24,8 @@ __all__ = [
     "GoldIndex",
     "block_ranks",
     "compare_runs",
+    "SeededChange",
+    "seeded_change",
     "csls_matrix",
     "evaluate",
     "evaluate_embeddings",

@@ -32,26 +32,28 @@ def train(
     out_dir: str | Path | None = None,
     progress: ProgressCallback | None = None,
     should_stop: Any = None,
+    init_state: dict | None = None,
 ) -> RunResult:
     """Train MIMEA on ``pair``; evaluate on ``split.test``; write ``out_dir`` when given.
 
-    ``split`` defaults to ``make_split(pair, 0.2, config.seed)``. ``extra_seeds``, ``progress`` and
-    ``should_stop`` are passed to :func:`~mimea_core.training.loop.fit`. ``config.deterministic``
-    runs it under :func:`~mimea_core.training.runtime.deterministic_mode`; the test evaluation runs
-    on the model's device with ``config.eval_threads`` CPU threads; under ``torchrun`` only rank 0
-    writes ``out_dir``.
+    ``split`` defaults to ``make_split(pair, 0.2, config.seed)``. ``extra_seeds``, ``progress``,
+    ``should_stop`` and ``init_state`` (warm start) are passed to :func:`~mimea_core.training.loop.fit`.
+    ``config.deterministic`` runs it under :func:`~mimea_core.training.runtime.deterministic_mode`;
+    the test evaluation runs on the model's device with ``config.eval_threads`` CPU threads; under
+    ``torchrun`` only rank 0 writes ``out_dir``.
     """
     with deterministic_mode(config.deterministic):
-        return _train(pair, config, split, extra_seeds, out_dir, progress, should_stop)
+        return _train(pair, config, split, extra_seeds, out_dir, progress, should_stop, init_state)
 
 
-def _train(pair, config, split, extra_seeds, out_dir, progress, should_stop) -> RunResult:
+def _train(pair, config, split, extra_seeds, out_dir, progress, should_stop, init_state=None) -> RunResult:
     t_start = time.perf_counter()
     if split is None:
         from mimea_core.data import make_split
 
         split = make_split(pair, seed_ratio=0.2, seed=config.seed)
-    fitted = fit(pair, config, split, extra_seeds=extra_seeds, progress=progress, should_stop=should_stop)
+    fitted = fit(pair, config, split, extra_seeds=extra_seeds, progress=progress, should_stop=should_stop,
+                 init_state=init_state)
 
     t_eval = time.perf_counter()
     with torch_threads(config.eval_threads):

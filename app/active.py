@@ -1,0 +1,134 @@
+"""Curator mode "active learning": the model relearns after each batch of labels.
+
+With the mode on, the queue is ordered "most informative first"; once the curator has given a batch
+of new labels (accepts and rejects since the model in use was trained), the model retrains in the
+background from its own weights for a few epochs (:func:`mimea_core.curation.active.relearn_config`)
+with every accepted pair as an extra seed, and the new model's ranking replaces the old one when
+it is done. Rejected pairs have left the queue already (their state is "reject").
+
+The number of labels a model has seen is kept in its config's free-form ``extra`` notes
+(``active_labels``), so the count survives a restart.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app import state
+from mimea_core.curation import DecisionStore
+from mimea_core.data.types import MMKGPair
+from mimea_core.runs import RunResult
+
+MODE = "al_mode"
+BATCH = "al_batch"
+DEFAULT_BATCH = 50
+LABEL_PREFIX = "relearning"
+CURVE = state.REPO_ROOT / "benchmarks" / "results" / "active_learning.json"
+
+
+def labels_given(store: DecisionStore) -> int:
+    """Pairs whose current state is accept or reject (what a model can learn from)."""
+    current = store.current_state()
+    return int(current["decision"].isin(["accept", "reject"]).sum()) if len(current) else 0
+
+
+def labels_seen(run: RunResult) -> int:
+    return int(run.config.extra.get("active_labels", 0))
+
+
+def accepted_in_pair(store: DecisionStore, pair: MMKGPair) -> np.ndarray:
+    pairs = store.accepted_pairs()
+    keep = (pairs[:, 0] < pair.kg1.num_entities) & (pairs[:, 1] < pair.kg2.num_entities)
+    return pairs[keep]
+
+
+def on_mode_change() -> None:
+    """Switching the mode on orders the queue "most informative first", from its top."""
+    if st.session_state.get(MODE):
+        st.session_state["q_order"] = "most informative first"
+        st.session_state.pop(state.REVIEW_PAIR, None)
+        st.session_state["queue_version"] = st.session_state.get("queue_version", 0) + 1
+
+
+def adopt_finished(pair: MMKGPair) -> None:
+    """Before the ranking is drawn: use the model of a relearning job that has just ended."""
+    job = state.training_job(pair)
+    if job is None or not st.session_state.get(MODE) or not job.label.startswith(LABEL_PREFIX):
+        return
+    snap = job.snapshot()
+    if snap.status == "done" and snap.run_dir and st.session_state.get("al_adopted") != snap.run_dir:
+        st.session_state[state.RUN_DIR] = snap.run_dir
+        st.session_state["al_adopted"] = snap.run_dir
+        st.session_state.pop(state.REVIEW_PAIR, None)
+        st.session_state["queue_version"] = st.session_state.get("queue_version", 0) + 1
+
+
+def start_relearning(pair: MMKGPair, run: RunResult, store: DecisionStore, labels: int):
+    from mimea_core.curation.active import relearn_config
+
+    config = relearn_config(run.config)
+    config = config.replace(extra={**run.config.extra, "active_labels": labels})
+    accepted = accepted_in_pair(store, pair)
+    return state.start_training(
+        pair, config, split=run.split, extra_seeds=accepted, tag="relearn",
+        label=f"{LABEL_PREFIX} with {labels} labels ({len(accepted)} accepted)",
+        init_state=run.model.state_dict(),
+    )  # fmt: skip
+
+
+def mode_panel(pair: MMKGPair, run: RunResult | None, store: DecisionStore) -> None:
+    """The toggle, the batch size, the count to the next relearning, and the relearning itself."""
+    c1, c2 = st.columns([3, 1])
+    c1.toggle(
+        "Active learning: relearn after every batch of labels", key=MODE, on_change=on_mode_change,
+        help="The queue asks for the most informative pairs first; after each batch of accepts and "
+        "rejects the model retrains from its current weights (accepted pairs become seeds; rejected "
+        "pairs leave the queue) and its new ranking replaces the old one.",
+    )  # fmt: skip
+    if not st.session_state.get(MODE):
+        return
+    batch = int(c2.number_input("Batch", 1, 1000, DEFAULT_BATCH, key=BATCH, help="labels per relearning"))
+    if run is None:
+        st.caption("Active learning starts once a model exists (the default training is running).")
+        return
+    job = state.training_job(pair)
+    if job is not None and job.running:
+        state.watch_job(job, "{label}: epoch {epoch}/{max_epochs}. The queue updates when it ends.")
+        return
+    given = labels_given(store)
+    new = given - labels_seen(run)
+    if new >= batch:
+        start_relearning(pair, run, store, given)
+        st.rerun()
+    st.caption(f"{new} of {batch} new labels until the model relearns (model in use has seen "
+               f"{labels_seen(run)}; {len(accepted_in_pair(store, pair))} accepted pairs are seeds).")  # fmt: skip
+
+
+def curve_rows(path: Path = CURVE) -> pd.DataFrame:
+    """The committed simulated-curator summary (one row per pair, strategy and label count)."""
+    if not path.is_file():
+        return pd.DataFrame()
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return pd.DataFrame(data.get("summary", []))
+
+
+def show_curve() -> None:
+    """The simulated-curator curve of ``benchmarks/active_learning.py``, read from its JSON."""
+    from app import charts
+
+    rows = curve_rows()
+    st.subheader("Active learning, measured (simulated curator)")
+    if rows.empty:
+        st.caption("No simulated-curator results yet: run benchmarks/active_learning.py.")
+        return
+    st.plotly_chart(charts.active_learning_curve(rows), key="al_curve")
+    st.caption(
+        "Gold links as the oracle; half of the links are a test set never shown to it; start from 1% "
+        "seeds, no names; after each batch of 50 labels the model retrains from its weights. Test H@1, "
+        "mean ± sd over seeds (benchmarks/results/active_learning.md)."
+    )

@@ -1,0 +1,114 @@
+"""Active learning (issue 11): query strategies, warm start, the simulated curator, seeded retrain comparison."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from mimea_core.benchmarking.active import oracle_setup, run_cell
+from mimea_core.curation.active import Labels, best_unrejected, relearn_config, select_batch
+from mimea_core.evaluation.retrain import SeededChange, seeded_change
+from mimea_core.training.loop import fit
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def queue_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "source": np.arange(8), "target": np.arange(8) + 100, "rank": 1,
+        "score": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2],
+        "margin": [0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01],
+    })  # fmt: skip
+
+
+def test_strategies_pick_what_they_say():
+    q = queue_frame()
+    assert select_batch(q, "highest score", 3)["source"].tolist() == [0, 1, 2]
+    assert select_batch(q, "informative", 3)["source"].tolist() == [7, 6, 5]  # smallest margins
+    mixed = select_batch(q, "mixed", 4)["source"].tolist()
+    assert mixed == [0, 1, 7, 6]
+    r1, r2 = select_batch(q, "random", 4, seed=3), select_batch(q, "random", 4, seed=3)
+    assert r1.equals(r2) and r1["source"].nunique() == 4
+    assert len(select_batch(q, "random", 20)) == 8
+    with pytest.raises(ValueError, match="strategy"):
+        select_batch(q, "best", 2)
+
+
+def test_rejected_pairs_leave_the_queue_and_the_source_comes_back_with_its_next_candidate():
+    cands = pd.DataFrame({"source": [0, 0, 1, 1], "target": [5, 6, 7, 8], "rank": [1, 2, 1, 2],
+                          "score": [0.9, 0.5, 0.8, 0.1], "margin": [0.4, 0.4, 0.7, 0.7]})  # fmt: skip
+    labels = Labels.empty().add(np.array([[0, 5], [1, 7]]), np.array([False, True]))
+    assert labels.count == 2 and labels.accepted.tolist() == [[1, 7]] and labels.rejected.tolist() == [[0, 5]]
+    queue = best_unrejected(cands, labels.rejected_set())
+    assert queue[["source", "target"]].values.tolist() == [[0, 6], [1, 7]]
+
+
+def test_warm_start_begins_from_the_given_weights(tiny_pair, tiny_split, fast_config):
+    first = fit(tiny_pair, fast_config.replace(epochs=1), tiny_split)
+    state = {k: v.clone() for k, v in first.model.state_dict().items()}
+    frozen = fit(tiny_pair, fast_config.replace(epochs=1, lr=0.0, pseudo_seeding=False), tiny_split, init_state=state)
+    for k, v in frozen.model.state_dict().items():
+        assert torch.equal(v, state[k]), k
+    cold = fit(tiny_pair, fast_config.replace(epochs=1, lr=0.0, pseudo_seeding=False, seed=5), tiny_split)
+    assert any(not torch.equal(v, state[k]) for k, v in cold.model.state_dict().items())
+
+
+def test_relearn_config_is_a_fixed_short_budget(fast_config):
+    cfg = relearn_config(fast_config.replace(time_budget=100.0), epochs=4)
+    assert cfg.epochs == 4 and cfg.time_budget is None and cfg.pseudo_start <= 4
+
+
+def test_simulated_curator_never_shows_a_test_entity(tiny_pair, fast_config):
+    setup = oracle_setup(tiny_pair, seed=1)
+    test = setup.split.test
+    assert len(test) and not set(map(tuple, setup.known.tolist())) & set(map(tuple, test.tolist()))
+    cell = run_cell(tiny_pair, fast_config, setup, "informative", initial_epochs=1, relearn_epochs=1,
+                    batch=2, checkpoints=(0, 2, 4), log=lambda _m: None)  # fmt: skip
+    assert [p["labels"] for p in cell["points"]] == [0, 2, 4]
+    queried = np.array(cell["queried"])
+    assert len(queried) == 4 and len({tuple(p) for p in queried.tolist()}) == 4
+    assert not np.isin(queried[:, 0], test[:, 0]).any() and not np.isin(queried[:, 1], test[:, 1]).any()
+    assert all(0 <= p["hits@1"] <= 1 for p in cell["points"]) and len(cell["retrain_seconds"]) == 2
+
+
+def test_seeded_change_pairs_the_seeds_and_says_when_it_is_noise(tiny_pair, tiny_split, fast_config):
+    extra = tiny_split.test[:3]
+    change = seeded_change(tiny_pair, fast_config, tiny_split, extra, seeds=(0, 1), epochs=1)
+    assert change.per_seed["seed"].tolist() == [0, 1]
+    assert np.allclose(change.per_seed["after"] - change.per_seed["before"], change.per_seed["change"])
+    assert change.n_test == len(tiny_split.test) - 3
+    assert "seeds" in change.verdict()
+    noisy = SeededChange(pd.DataFrame({"seed": [0, 1, 2], "before": [.30, .36, .33], "after": [.35, .31, .34],
+                                       "change": [.05, -.05, .01]}), 100)  # fmt: skip
+    assert noisy.within_noise and noisy.verdict().startswith("Within noise")
+    clear = SeededChange(pd.DataFrame({"seed": [0, 1, 2], "before": [.30, .31, .32], "after": [.40, .41, .43],
+                                       "change": [.10, .10, .11]}), 100)  # fmt: skip
+    assert not clear.within_noise and "better" in clear.verdict()
+    one = SeededChange(pd.DataFrame({"seed": [0], "before": [.3], "after": [.4], "change": [.1]}), 10)
+    assert one.within_noise and "unknown" in one.verdict()
+
+
+def test_benchmark_script_summarises_cells_into_json_markdown_and_plot(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("active_learning", REPO_ROOT / "benchmarks" / "active_learning.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setattr(mod, "RESULTS", tmp_path)
+    monkeypatch.setattr(mod, "CELLS", tmp_path / "cells")
+    mod.CELLS.mkdir()
+    for seed, h in ((1, 0.1), (2, 0.2)):
+        cell = {"pair": "sample", "seed": seed, "strategy": "random",
+                "points": [{"labels": 0, "accepted": 0, "hits@1": h}, {"labels": 50, "accepted": 5, "hits@1": h + .1}]}  # fmt: skip
+        mod.cell_path("sample", seed, "random").write_text(json.dumps(cell))
+    mod.main(["--summary-only"])
+    out = json.loads((tmp_path / "active_learning.json").read_text())
+    row = next(r for r in out["summary"] if r["labels"] == 50)
+    assert row["n_seeds"] == 2 and row["hits@1_mean"] == pytest.approx(0.25)
+    assert out["command"].startswith("python benchmarks/active_learning.py") and out["env"]["commit"]
+    assert "| sample | random | 50 |" in (tmp_path / "active_learning.md").read_text()
+    assert (tmp_path / "active_learning.html").is_file()
