@@ -11,10 +11,11 @@ import streamlit as st
 from app import review, state
 from app.safe import md
 from mimea_core.curation import csv_text, ntriples_text, sssom_text
+from mimea_core.curation.active import RELEARN_EPOCHS
 from mimea_core.curation.export import in_pair
 from mimea_core.curation.onetoone import one_to_one_clashes
 from mimea_core.errors import MimeaError
-from mimea_core.evaluation import compare_runs
+from mimea_core.evaluation import compare_runs, seeded_change
 
 st.title("Decisions & export")
 pair = state.current_pair()
@@ -177,6 +178,8 @@ def retrain_panel() -> None:
     )  # fmt: skip
     st.success(md(f"Retrained: {Path(snap.run_dir).name}"))
     st.text(f"Metric change on the {n_test} test links not touched by accepted pairs (KG1 → KG2, CSLS):")
+    st.caption("One training each: this change includes the noise of training (batch order, dropout). "
+               "Whether the accepted pairs help: 'Measure the effect' below (same seeds, same budget).")  # fmt: skip
     st.dataframe(table.round(4), hide_index=True, key="retrain_change")
     if st.session_state.get(state.RUN_DIR) != snap.run_dir and st.button(
         "Use the retrained model", key="use_retrained"
@@ -186,3 +189,30 @@ def retrain_panel() -> None:
 
 
 retrain_panel()
+
+# -- does it help? the same seeds and budget, with and without the accepted pairs -----------------
+st.subheader("Measure the effect of the accepted pairs")
+st.caption("Trains from the current model's weights, with and without the accepted pairs, under the "
+           "same seeds and the same fixed number of epochs, and scores both on the test links no "
+           "accepted pair touches. The spread over seeds says whether a change is beyond noise.")  # fmt: skip
+c1, c2 = st.columns(2)
+n_seeds = c1.select_slider("Seeds", [2, 3], value=3, key="measure_seeds")
+measure_epochs = int(c2.number_input("Epochs per training", 1, 200, RELEARN_EPOCHS, key="measure_epochs"))
+measure_key = (str(run.run_dir) if run is not None else "", accepted.tobytes(), n_seeds, measure_epochs)
+if st.button("Measure the effect", key="measure_change", disabled=run is None or len(accepted) == 0):
+    with st.spinner(f"Training {2 * n_seeds} times ({measure_epochs} epochs each)…"):
+        try:
+            change = seeded_change(
+                pair, run.config, run.split, accepted, base_seeds=run.extra_seeds,
+                init_state=run.model.state_dict(), seeds=tuple(range(n_seeds)), epochs=measure_epochs,
+            )  # fmt: skip
+        except MimeaError as err:
+            st.error(md(err))
+        else:
+            st.session_state["seeded_change"] = (measure_key, change)
+measured = st.session_state.get("seeded_change")
+if measured is not None and measured[0] == measure_key:
+    change = measured[1]
+    st.text(f"Test H@1 (KG1 → KG2, CSLS) on the {change.n_test} untouched test links, per seed:")
+    st.dataframe(change.per_seed.round(4), hide_index=True, key="seeded_change_table")
+    (st.info if change.within_noise else st.success if change.mean_change > 0 else st.warning)(change.verdict())

@@ -19,6 +19,7 @@ import pandas as pd
 from mimea_core.config import MIMEAConfig
 from mimea_core.data.types import MMKGPair, Split
 from mimea_core.embeddings import Embeddings
+from mimea_core.errors import CurationError
 from mimea_core.evaluation.protocols import evaluate_embeddings
 
 
@@ -102,28 +103,33 @@ def seeded_change(
     split: Split,
     extra_seeds: np.ndarray,
     *,
+    base_seeds: np.ndarray | None = None,
     init_state: dict | None = None,
     seeds: tuple[int, ...] = (0, 1, 2),
     epochs: int | None = None,
 ) -> SeededChange:
-    """Train with and without ``extra_seeds`` for each of ``seeds``: same seed, same start (``init_state``:
-    warm start from the current model), same fixed number of ``epochs`` (default: the config's; no
-    early stopping, so both get the same budget); score both on the test links untouched by the pairs.
+    """Train with ``base_seeds`` (before; default none) and with ``extra_seeds`` (after) as extra seeds,
+    for each of ``seeds``: same seed, same start (``init_state``: warm start from the current model),
+    same fixed number of ``epochs`` (default: the config's; no early stopping, so both get the same
+    budget); score both on the test links untouched by either set of pairs.
     """
     from mimea_core.inference import embed
     from mimea_core.training.loop import fit
 
-    reduced = untouched_split(split, extra_seeds)
+    base = np.zeros((0, 2), dtype=np.int64) if base_seeds is None else np.asarray(base_seeds, np.int64).reshape(-1, 2)
+    reduced = untouched_split(split, np.concatenate([base, np.asarray(extra_seeds, np.int64).reshape(-1, 2)]))
+    if len(reduced.test) == 0:
+        raise CurationError("no test link is untouched by the accepted pairs: nothing to measure the change on")
     fixed = Split(
         train=split.train, valid=np.zeros((0, 2), dtype=np.int64), test=reduced.test,
         seed_ratio=split.seed_ratio, seed=split.seed,
     )  # fmt: skip
-    base = config.replace(epochs=epochs or config.epochs, time_budget=None)
+    budget = config.replace(epochs=epochs or config.epochs, time_budget=None)
     rows = []
     for seed in seeds:
         scores = []
-        for extra in (None, extra_seeds):
-            fitted = fit(pair, base.replace(seed=seed), fixed, extra_seeds=extra, init_state=init_state)
+        for extra in (base, extra_seeds):
+            fitted = fit(pair, budget.replace(seed=seed), fixed, extra_seeds=extra, init_state=init_state)
             emb = embed(fitted.model, pair, inputs=fitted.inputs)
             scores.append(float(evaluate_embeddings(emb, fixed, one_to_one=False)["standard"]["hits@1"]))
         rows.append({"seed": seed, "before": scores[0], "after": scores[1], "change": scores[1] - scores[0]})
