@@ -35,6 +35,12 @@ PAIRS = {
 MODALITIES = ("graph", "relation", "attribute", "visual")  # no names: the model must learn
 
 
+def split_strategy(name: str) -> tuple[str, bool]:
+    """``"informative+negatives"`` -> ("informative", True): rejected pairs as hard negatives."""
+    base, _, suffix = name.partition("+")
+    return base, suffix == "negatives"
+
+
 def cell_path(pair: str, seed: int, strategy: str) -> Path:
     return CELLS / f"{pair}_s{seed}_{strategy.replace(' ', '-')}.json"
 
@@ -154,8 +160,9 @@ def main(argv: list[str] | None = None) -> None:
             initial = relearn(pair, cfg, setup.split, None, setup.split.train[:0], epochs=args.initial_epochs)
             print(f"seed {seed}: initial model {time.perf_counter() - t0:.0f} s", flush=True)
             for strategy in todo:
+                base, negatives = split_strategy(strategy)
                 cell = run_cell(
-                    pair, cfg, setup, strategy, initial=initial,
+                    pair, cfg, setup, base, initial=initial, negatives=negatives,
                     relearn_epochs=args.relearn_epochs, checkpoints=checkpoints,
                     log=lambda m, s=seed: print(f"[seed {s}] {m}", flush=True),
                 )  # fmt: skip

@@ -112,3 +112,19 @@ def test_benchmark_script_summarises_cells_into_json_markdown_and_plot(tmp_path,
     assert out["command"].startswith("python benchmarks/active_learning.py") and out["env"]["commit"]
     assert "| sample | random | 50 |" in (tmp_path / "active_learning.md").read_text()
     assert (tmp_path / "active_learning.html").is_file()
+
+
+def test_rejected_pairs_as_hard_negatives_push_those_pairs_apart(tiny_pair, tiny_split, fast_config):
+    from mimea_core.inference import embed
+
+    wrong = np.stack([tiny_split.test[:6, 0], np.roll(tiny_split.test[:6, 1], 1)], axis=1)
+    cfg = fast_config.replace(epochs=3, pseudo_seeding=False)
+
+    def cosines(fitted) -> np.ndarray:
+        e1, e2 = embed(fitted.model, tiny_pair, inputs=fitted.inputs).joint
+        return (e1[wrong[:, 0]] * e2[wrong[:, 1]]).sum(1)
+
+    plain = fit(tiny_pair, cfg, tiny_split)
+    pushed = fit(tiny_pair, cfg, tiny_split, negatives=wrong)
+    assert "negative" in pushed.history[0]["losses"] and "negative" not in plain.history[0]["losses"]
+    assert cosines(pushed).mean() < cosines(plain).mean()

@@ -82,8 +82,12 @@ def run_cell(
     batch: int = 50,
     checkpoints: tuple[int, ...] = CHECKPOINTS,
     log: Callable[[str], None] = print,
+    negatives: bool = False,
 ) -> dict:
-    """One strategy's curve: ``{"points": [{"labels", "accepted", "hits@1", "seconds"}], ...}``."""
+    """One strategy's curve: ``{"points": [{"labels", "accepted", "hits@1", "seconds"}], ...}``.
+
+    ``negatives``: rejected pairs also train the model as hard negatives (else they only leave the queue).
+    """
     gold = {(int(s), int(t)) for s, t in setup.known}
     labels = Labels.empty()
     t0 = time.perf_counter()
@@ -109,7 +113,8 @@ def run_cell(
         queried.extend(pairs.tolist())
         round_no += 1
         t_fit = time.perf_counter()
-        fitted = relearn(pair, config, setup.split, state, labels.accepted, epochs=relearn_epochs)
+        fitted = relearn(pair, config, setup.split, state, labels.accepted, epochs=relearn_epochs,
+                         negatives=labels.rejected if negatives else None)  # fmt: skip
         retrain_seconds.append(time.perf_counter() - t_fit)
         state = {k: v.clone() for k, v in fitted.model.state_dict().items()}
         emb = embed(fitted.model, pair, inputs=fitted.inputs)
@@ -119,7 +124,7 @@ def run_cell(
                            "seconds": round(time.perf_counter() - t0, 1)})  # fmt: skip
             log(f"{strategy}: {labels.count} labels ({len(labels.accepted)} accepted), H@1 {h1:.4f}")
     return {
-        "strategy": strategy,
+        "strategy": strategy + ("+negatives" if negatives else ""),
         "points": points,
         "retrain_seconds": [round(s, 2) for s in retrain_seconds],
         "queried": queried,  # (source, target) pairs shown to the oracle, in order

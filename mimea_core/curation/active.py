@@ -111,10 +111,12 @@ def relearn(
     init_state: dict | None,
     accepted: np.ndarray,
     epochs: int = RELEARN_EPOCHS,
+    negatives: np.ndarray | None = None,
 ):
     """Retrain for ``epochs`` from ``init_state`` with ``accepted`` as extra seeds; returns the ``FitResult``.
 
     Validation links are left out (``valid`` empty): the model after the last epoch is kept.
+    ``negatives``: rejected pairs used as hard negatives (see :func:`~mimea_core.training.loop.fit`).
     """
     from mimea_core.training.loop import fit
 
@@ -122,4 +124,5 @@ def relearn(
         train=split.train, valid=np.zeros((0, 2), dtype=np.int64), test=split.test,
         seed_ratio=split.seed_ratio, seed=split.seed,
     )  # fmt: skip
-    return fit(pair, relearn_config(config, epochs), no_valid, extra_seeds=accepted, init_state=init_state)
+    return fit(pair, relearn_config(config, epochs), no_valid, extra_seeds=accepted, init_state=init_state,
+               negatives=negatives)

@@ -25,7 +25,7 @@ from mimea_core.model import MIMEAModel, ModelInputs, Vocab, available_modalitie
 from mimea_core.training.bootstrap import Bootstrapper
 from mimea_core.training.distributed import current_world
 from mimea_core.training.early_stopping import EarlyStopping
-from mimea_core.training.objective import batch_losses
+from mimea_core.training.objective import batch_losses, negative_pair_loss
 from mimea_core.training.progress import ProgressCallback, ProgressEvent
 from mimea_core.training.pseudo import mutual_nearest_pairs
 from mimea_core.training.runtime import reset_gpu_peak
@@ -101,6 +101,7 @@ def fit(
     progress: ProgressCallback | None = None,
     should_stop: Any = None,
     init_state: dict[str, torch.Tensor] | None = None,
+    negatives: np.ndarray | None = None,
 ) -> FitResult:
     """Train MIMEA on ``split.train`` (+ ``extra_seeds``), selecting on ``split.valid``.
 
@@ -109,6 +110,8 @@ def fit(
     polled between optimizer steps and ends training early (the best state so far is kept).
     ``init_state`` (a previous model's ``state_dict`` on the same pair and config) warm-starts the
     model: active learning retrains for a few epochs from the current weights instead of from scratch.
+    ``negatives`` (r, 2) local pairs known to be wrong (curator-rejected) add
+    :func:`~mimea_core.training.objective.negative_pair_loss` on a batch of them at every step.
     """
     if config.num_threads > 0 and torch.get_num_threads() != config.num_threads:
         torch.set_num_threads(config.num_threads)
@@ -118,6 +121,7 @@ def fit(
     device = resolve_device(config.device)
     reset_gpu_peak(device)
     extra = _check_pairs(extra_seeds, pair, "extra seeds")
+    negs = _check_pairs(negatives, pair, "negatives") + np.array([0, pair.kg1.num_entities], dtype=np.int64)
     n1 = pair.kg1.num_entities
 
     vocab = build_vocab(pair, config.relation_topk, config.attribute_topk)
@@ -168,6 +172,9 @@ def fit(
             idx = world.shard(idx)
             batch = torch.as_tensor(pairs[idx], device=device)
             losses = batch_losses(model, inputs, batch, config, gen)
+            if len(negs):
+                pick = negs[rng.choice(len(negs), size=min(len(negs), config.batch_size), replace=False)]
+                losses["negative"] = negative_pair_loss(model, inputs, torch.as_tensor(pick, device=device))
             total = torch.stack(list(losses.values())).sum()
             opt.zero_grad(set_to_none=True)
             total.backward()

@@ -77,3 +77,15 @@ def batch_losses(
     if out.alpha is not None and config.kl_weight > 0:
         losses["kl"] = config.kl_weight * beta_kl(out.alpha, out.beta, pres, config.beta_prior)
     return losses
+
+
+def negative_pair_loss(model: MIMEAModel, inputs: ModelInputs, negatives: torch.Tensor) -> torch.Tensor:
+    """Hard negatives (B, 2) of global ids, e.g. pairs a curator rejected: ``mean(relu(cos(z₁, z₂)))``.
+
+    Pushes each rejected pair's joint embeddings to a cosine of at most 0 (rows are L2-normalised),
+    so the rejected target stops being the source's nearest one.
+    """
+    b = negatives.shape[0]
+    ids = torch.cat([negatives[:, 0], negatives[:, 1]])
+    out = model.fuse(model.encode(inputs, ids), model.present(inputs, ids), sample=True)
+    return torch.relu((out.joint[:b] * out.joint[b:]).sum(-1)).mean()
