@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from app import state
+from app.safe import md
 from mimea_core.curation import DecisionStore
 from mimea_core.data.types import MMKGPair
 from mimea_core.runs import RunResult
@@ -102,7 +103,10 @@ def mode_panel(pair: MMKGPair, run: RunResult | None, store: DecisionStore) -> N
         return
     given = labels_given(store)
     new = given - labels_seen(run)
-    if new >= batch:
+    failed = job is not None and job.label.startswith(LABEL_PREFIX) and job.snapshot().status == "failed"
+    if failed:  # do not retry on every page run
+        st.error(md(f"Relearning failed: {job.snapshot().error}"))
+    elif new >= batch:
         start_relearning(pair, run, store, given)
         st.rerun()
     st.caption(f"{new} of {batch} new labels until the model relearns (model in use has seen "
