@@ -72,7 +72,8 @@ def write_markdown(path: Path, rows: list[dict], meta: dict) -> None:
         f"Command: `{meta['command']}`  ",
         f"Commit {meta['env']['commit']}, {meta['env']['date']}, load {meta['load']}, "
         f"{meta['env']['machine']['processor']} ({meta['env']['machine']['cpu_count']} cores).  ",
-        f"Setup: {meta['setup']}",
+        f"Setup: {meta['setup']}  ",
+        f"Cells made by: {meta.get('runs_note') or meta['command']}",
         "",
         "| pair | strategy | labels | accepted (mean) | H@1 mean ± sd | per seed |",
         "|---|---|---:|---:|---:|---|",
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--initial-epochs", type=int, default=60)
     parser.add_argument("--relearn-epochs", type=int, default=10)
     parser.add_argument("--summary-only", action="store_true", help="rewrite the outputs from the cells")
+    parser.add_argument("--runs-note", default="", help="with --summary-only: the commands that made the cells")
     args = parser.parse_args(argv)
 
     from mimea_core.benchmarking.active import CHECKPOINTS, oracle_setup, run_cell
@@ -144,7 +146,9 @@ def main(argv: list[str] | None = None) -> None:
         "setup": (f"half of the links are test (never shown to the oracle); 1% of the links are the starting "
                   f"seeds; modalities {', '.join(MODALITIES)} (no names); {args.initial_epochs} epochs from "
                   f"scratch, then {args.relearn_epochs} epochs from the current weights after each batch of "
-                  f"50 labels; accepted pairs become seeds, rejected pairs leave the queue"),
+                  f"50 labels; accepted pairs become seeds, rejected pairs leave the queue (and, for "
+                  f"'+negatives', train as hard negatives). Strategies: mimea_core/curation/active.py"),
+        "runs_note": args.runs_note,
     }  # fmt: skip
     CELLS.mkdir(parents=True, exist_ok=True)
     if not args.summary_only:
