@@ -97,6 +97,9 @@ def environment_stamp(repo: Path) -> dict[str, Any]:
             "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(),
             "cpu_count": os.cpu_count(),
+            # 1/5/15-minute load averages when the record is made (after the cell): timings taken
+            # on a shared machine are upper bounds, and this says how shared it was.
+            "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
         },
         "commit": commit + ("-dirty" if dirty else ""),
         "versions": {

@@ -220,6 +220,9 @@ def write_markdown(path: Path, grid_name: str, records: list[dict[str, Any]]) ->
             versions = ", ".join(f"{k} {v}" for k, v in (r.get("versions") or {}).items() if v)
             wall = r.get("wall_seconds")
             wall_text = f", wall {wall:.0f} s" if isinstance(wall, (int, float)) else ""
+            load = (r.get("machine") or {}).get("load_average")
+            if load:
+                wall_text += f", load average {'/'.join(f'{x:.1f}' for x in load)} (1/5/15 min, at the end)"
             lines.append(
                 f"- {r.get('grid_key')}: `{r.get('command')}` — {r.get('date')}, commit {r.get('commit')}, "
                 f"{versions}, {r.get('machine', {}).get('cpu_count')} CPUs{wall_text}"
