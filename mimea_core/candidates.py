@@ -119,25 +119,44 @@ def suggest(
             )
 
     factor = 2.0 if csls_k > 0 else 1.0
-    source = np.repeat(queries, k)
-    target_pos = top_idx.reshape(-1)
-    score = factor * top_half.reshape(-1).astype(np.float64)
+    frame = ranked_frame(queries, pool2, factor * top_half, top_idx, factor * best_half, top_k, (n1, n2))
+    return _add_modality_columns(frame, emb)
+
+
+def ranked_frame(
+    queries: np.ndarray,
+    pool2: np.ndarray,
+    top_scores: np.ndarray,
+    top_pos: np.ndarray,
+    best_of_target: np.ndarray,
+    top_k: int,
+    sizes: tuple[int, int],
+) -> pd.DataFrame:
+    """The ``BASE_COLUMNS`` table from a top-k search (shared by :func:`suggest` and the lexical ranking).
+
+    ``top_scores``/``top_pos`` are ``(len(queries), k)`` with ``k >= min(2, len(pool2))`` sorted best
+    first (``top_pos`` indexes ``pool2``); ``best_of_target[j]`` is the best score any pooled source
+    gives ``pool2[j]``, for ``mutual_nn``. Rows beyond ``top_k`` (searched for the margin) are dropped.
+    """
+    k = top_scores.shape[1]
+    target_pos = top_pos.reshape(-1)
+    score = top_scores.reshape(-1).astype(np.float64)
     rank = np.tile(np.arange(1, k + 1), len(queries))
-    margin = factor * (top_half[:, 0] - top_half[:, 1]) if k > 1 else np.full(len(queries), np.nan)
-    mutual = (rank == 1) & (top_half.reshape(-1) >= best_half[target_pos])
+    margin = top_scores[:, 0] - top_scores[:, 1] if k > 1 else np.full(len(queries), np.nan)
+    mutual = (rank == 1) & (score >= np.asarray(best_of_target, dtype=np.float64)[target_pos] - 1e-9)
     keep = rank <= top_k
     frame = pd.DataFrame(
         {
-            "source": source[keep],
+            "source": np.repeat(queries, k)[keep],
             "target": pool2[target_pos][keep],
             "rank": rank[keep].astype(np.int64),
             "score": score[keep],
-            "margin": np.repeat(margin.astype(np.float64), k)[keep],
+            "margin": np.repeat(np.asarray(margin, dtype=np.float64), k)[keep],
             "mutual_nn": mutual[keep],
         }
     )
-    frame["one_to_one"] = _one_to_one_flags(frame, n1, n2)
-    return _add_modality_columns(frame, emb)
+    frame["one_to_one"] = _one_to_one_flags(frame, *sizes)
+    return frame
 
 
 def _augment(X: torch.Tensor, r: torch.Tensor, *, side: int, csls: bool) -> torch.Tensor:

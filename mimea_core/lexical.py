@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from mimea_core.candidates import _one_to_one_flags, _pool
+from mimea_core.candidates import _pool, ranked_frame
 from mimea_core.data.types import KnowledgeGraph, MMKGPair
 
 #: Share of the score given to attribute values (chosen on the validation links of split seed 100).
@@ -112,21 +112,7 @@ def lexical_suggest(
         order = np.argsort(-vals, axis=1, kind="stable")
         top_pos[start : start + len(block)] = np.take_along_axis(part, order, axis=1)
         top_scores[start : start + len(block)] = np.take_along_axis(vals, order, axis=1)
-    rank = np.tile(np.arange(1, k + 1), len(queries))
-    flat_pos = top_pos.reshape(-1)
-    score = top_scores.reshape(-1)
-    keep = rank <= top_k
-    frame = pd.DataFrame(
-        {
-            "source": np.repeat(queries, k)[keep],
-            "target": pool2[flat_pos][keep],
-            "rank": rank[keep].astype(np.int64),
-            "score": score[keep],
-            "margin": np.repeat(top_scores[:, 0] - top_scores[:, 1], k)[keep],
-            "mutual_nn": ((rank == 1) & (score >= best_of_target[flat_pos] - 1e-9))[keep],
-        }
-    )
-    frame["one_to_one"] = _one_to_one_flags(frame, n1, n2)
+    frame = ranked_frame(queries, pool2, top_scores, top_pos, best_of_target, top_k, (n1, n2))
     src, tgt = frame["source"].to_numpy(), frame["target"].to_numpy()
     frame["sim_name"] = _rowwise(*vecs["name"], src, tgt)
     has_values = (np.diff(vecs["values"][0].indptr)[src] > 0) & (np.diff(vecs["values"][1].indptr)[tgt] > 0)
