@@ -17,6 +17,7 @@ sys.path.insert(0, str(REPO_ROOT))  # the app package lives beside mimea_core
 SAMPLE_PAIR = REPO_ROOT / "sample_data" / "fb15k-db15k-small"
 HOME = REPO_ROOT / "app" / "Home.py"
 RUN_NAME = "test-run"
+APP_TIMEOUT = 120  # seconds one AppTest script run may take
 
 
 def make_trained_run(root: Path, dataset: Path = SAMPLE_PAIR) -> Path:
@@ -43,3 +44,20 @@ def prepare_app_dir(app_dir: Path, run_dir: Path) -> Path:
     if not link.exists():
         link.symlink_to(run_dir, target_is_directory=True)
     return app_dir
+
+
+def open_app(page: str | None = None, curator: str | None = "tester"):
+    """An ``AppTest`` of the workbench, run once (curator name set), optionally switched to ``page``."""
+    from streamlit.testing.v1 import AppTest
+
+    from app import state
+
+    at = AppTest.from_file(str(HOME), default_timeout=APP_TIMEOUT)
+    if curator:
+        at.session_state[state.CURATOR] = curator
+    at.run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(f"views/{page}.py").run()
+        assert not at.exception, at.exception
+    return at

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rdflib
-from apprun import HOME, SAMPLE_PAIR
+from apprun import SAMPLE_PAIR, open_app
 from sssom.parsers import parse_sssom_table
 from sssom.validators import validate
 from streamlit.testing.v1 import AppTest
@@ -19,20 +19,6 @@ from app import state
 from mimea_core import runs
 from mimea_core.curation import DecisionStore
 from mimea_core.data import load_pair
-
-TIMEOUT = 120
-
-
-def open_app(page: str | None = None, curator: str | None = "tester") -> AppTest:
-    at = AppTest.from_file(str(HOME), default_timeout=TIMEOUT)
-    if curator:
-        at.session_state[state.CURATOR] = curator
-    at.run()
-    assert not at.exception
-    if page:
-        at.switch_page(f"views/{page}.py").run()
-        assert not at.exception
-    return at
 
 
 def store_of(app_dir) -> DecisionStore:

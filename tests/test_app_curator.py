@@ -3,24 +3,9 @@ warnings, the sidebar's dataset, and where the page scripts live."""
 
 from __future__ import annotations
 
-from apprun import HOME, REPO_ROOT, SAMPLE_PAIR
-from streamlit.testing.v1 import AppTest
+from apprun import REPO_ROOT, SAMPLE_PAIR, open_app
 
 from app import state
-
-TIMEOUT = 120
-
-
-def open_app(page: str | None = None, curator: str | None = "tester") -> AppTest:
-    at = AppTest.from_file(str(HOME), default_timeout=TIMEOUT)
-    if curator:
-        at.session_state[state.CURATOR] = curator
-    at.run()
-    assert not at.exception
-    if page:
-        at.switch_page(f"views/{page}.py").run()
-        assert not at.exception, at.exception
-    return at
 
 
 def test_page_scripts_are_not_in_a_legacy_pages_folder_and_nothing_is_fetched_outside():
