@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import statistics
 import sys
@@ -37,6 +36,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+from mimea_core.benchmarking.records import environment_line, environment_stamp  # noqa: E402 (after the path line)
+
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 SAMPLE = REPO_ROOT / "sample_data" / "fb15k-db15k-small"
 PAGES = {  # page script -> (sidebar title, a text only that page shows once loaded)
@@ -218,13 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         "dataset": str(SAMPLE.relative_to(REPO_ROOT)),
         "run": run.name,
         "rounds": args.rounds,
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-        },
         "targets": {"page_change_s": 1.0, "accept_reject_s": 0.2},
-        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "env": environment_stamp(REPO_ROOT),
     }
     from app.harness import CHROMIUM
 
@@ -238,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         "# App latency (sample pair fb15k-db15k-small)",
         "",
         f"Command: `{command}`  ",
-        f"Machine: {record['machine']['platform']}, {record['machine']['cpus']} CPUs",
+        environment_line(record["env"]),
         "",
         "| measurement | median | max | target |",
         "|---|---|---|---|",
@@ -259,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     if "browser" in record:
         lines += ["", "Per page (browser median s): " + ", ".join(
             f"{k} {v['median_s']}" for k, v in record["browser"]["page_change_by_page"].items())]  # fmt: skip
-    lines += ["", f"Load average at the start: {record['load_average']} (the machine's 2 cores are shared)."]
+    lines += ["", f"Load average at the start: {record['env']['machine']['load_average']} (the machine's 2 cores are shared)."]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(record, indent=2) + "\n")
     (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shlex
 import sys
@@ -23,10 +22,9 @@ import threading
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import torch
 
+from mimea_core.benchmarking.records import environment_line, environment_stamp
 from mimea_core.candidates import suggest
 from mimea_core.embeddings import Embeddings
 
@@ -121,14 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         "dense_score_matrix_would_need_mb": round(args.n1 * args.n2 * 4 / 2**20, 1),
         "one_to_one_pairs": int(df["one_to_one"].sum()),
         "mutual_nn_pairs": int(df["mutual_nn"].sum()),
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-        },
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
-        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "env": environment_stamp(Path(__file__).resolve().parents[1]),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(record, indent=2) + "\n")
@@ -138,12 +129,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _markdown(r: dict) -> str:
-    v = r["versions"]
     return (
         f"# Candidate generation memory: {r['n1']:,} x {r['n2']:,} entities\n\n"
         f"`{r['command']}`\n\n"
         f"Random L2-normalised {r['dim']}-d embeddings, top-{r['top_k']}, CSLS k={r['csls_k']}, "
-        f"chunk {r['chunk_size']} rows, {r['torch_threads']} torch threads, {r['machine']['cpus']} CPUs.\n\n"
+        f"chunk {r['chunk_size']} rows, {r['torch_threads']} torch threads, {r['env']['machine']['cpu_count']} CPUs.\n\n"
         "| measure | value |\n|---|---|\n"
         f"| suggest() wall time | {r['suggest_seconds']} s |\n"
         f"| RSS before suggest() (embeddings, libraries) | {r['rss_before_suggest_mb']} MiB |\n"
@@ -152,7 +142,7 @@ def _markdown(r: dict) -> str:
         f"| a dense score matrix would need | {r['dense_score_matrix_would_need_mb']} MiB |\n"
         f"| candidate rows | {r['rows']:,} |\n"
         f"| one-to-one / mutual-NN pairs | {r['one_to_one_pairs']:,} / {r['mutual_nn_pairs']:,} |\n\n"
-        f"Python {v['python']}, torch {v['torch']}, numpy {v['numpy']}, pandas {v['pandas']}; {r['date_utc']}.\n"
+        f"{environment_line(r['env'])}\n"
     )
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import statistics
 import sys
@@ -35,6 +34,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+from mimea_core.benchmarking.records import environment_line, environment_stamp, load_average  # noqa: E402
+
 RESULTS = REPO_ROOT / "benchmarks" / "results"
 SAMPLE = REPO_ROOT / "sample_data" / "fb15k-db15k-small"
 IDLE_JS = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
@@ -139,12 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     app_dir = Path(tempfile.mkdtemp(prefix="mimea-fresh-app-"))
     os.environ.update(MIMEA_APP_DIR=str(app_dir), MIMEA_APP_DATA=str(SAMPLE),
                       MIMEA_CACHE=tempfile.mkdtemp(prefix="mimea-fresh-cache-"))  # fmt: skip
-    load_before = [round(x, 2) for x in os.getloadavg()]
+    load_before = load_average()
     record: dict = {"benchmark": "curator_first", "command": command, "dataset": str(SAMPLE.relative_to(REPO_ROOT)),
-                    "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
                     "load_average_start": load_before}  # fmt: skip
     record["browser"] = browser_run(app_dir, args.decisions, args.wait_model)
-    record["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    record["env"] = environment_stamp(REPO_ROOT)
+    record["load_average_end"] = record["env"]["machine"]["load_average"]
 
     from mimea_core.curation import DecisionStore
     from mimea_core.data import load_pair
@@ -179,8 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         "# Curator's first screen (sample pair fb15k-db15k-small, fresh app folder and name cache)",
         "",
         f"Command: `{command}`  ",
-        f"Machine: {record['machine']['platform']}, {record['machine']['cpus']} CPUs; load average "
-        f"{load_before} at the start, {record['load_average_end']} at the end (shared machine).",
+        f"{environment_line(record['env'])} Load average {load_before} at the start, "
+        f"{record['load_average_end']} at the end (shared machine).",
         "",
         "| measurement | value | target |",
         "|---|---|---|",

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shlex
 import subprocess
@@ -37,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from mimea_core.benchmarking.records import environment_line, environment_stamp
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PHASES = ("generate", "inputs", "epoch", "train", "evaluate", "candidates")
@@ -163,7 +164,10 @@ def write_report(path: Path, payload: dict[str, Any]) -> None:
         lines.append(f"- {p}: " + ("n/a (one size)" if b is None else f"{b:.2f}") + note)
     b = fit_exponent(ns, [max(r["peak_rss_mb"].values()) for r in rows])
     lines.append("- peak RSS: " + ("n/a" if b is None else f"{b:.2f}"))
-    lines += ["", f"Machine: {payload['machine']}; commit {payload['commit']}; {payload['date']}."]
+    if "env" in payload:
+        lines += ["", environment_line(payload["env"])]
+    else:  # files written before the shared stamp
+        lines += ["", f"Machine: {payload['machine']}; commit {payload['commit']}; {payload['date']}."]
     path.with_suffix(".md").write_text("\n".join(lines) + "\n")
     try:
         import plotly.graph_objects as go
@@ -228,11 +232,9 @@ def main() -> int:
             record = json.loads(lines[-1][len("RESULT ") :])
             record.update({"load_before": before, "load_after": loadavg(), "command": shlex.join(cmd)})
             payload["records"] = [r for r in payload["records"] if r["n"] != n] + [record]
-            commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout
             payload.update({
                 "command": "nice -n 10 python benchmarks/scale.py " + shlex.join(sys.argv[1:]),
-                "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
-                "commit": commit.strip(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                "env": environment_stamp(Path(__file__).resolve().parents[1]),
             })  # fmt: skip
             path.write_text(json.dumps(payload, indent=1) + "\n")
             print(json.dumps({k: record[k] for k in ("n", "seconds", "peak_rss_mb", "hits@1")}))

@@ -74,6 +74,21 @@ def _version(package: str) -> str | None:
         return None
 
 
+def load_average() -> list[float] | None:
+    """The 1/5/15-minute load averages, rounded (None where the platform has none)."""
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
+def environment_line(env: dict[str, Any]) -> str:
+    """One markdown line saying where and when a benchmark ran (from :func:`environment_stamp`)."""
+    machine = env.get("machine", {})
+    versions = ", ".join(f"{k} {v}" for k, v in env.get("versions", {}).items() if v)
+    return (
+        f"Commit {env.get('commit')}, {env.get('date')}; {machine.get('platform')} "
+        f"({machine.get('cpu_count')} CPUs), load average {machine.get('load_average')}; {versions}."
+    )
+
+
 def environment_stamp(repo: Path) -> dict[str, Any]:
     """Date, machine, commit and library versions, stored with every record."""
     try:
@@ -99,7 +114,7 @@ def environment_stamp(repo: Path) -> dict[str, Any]:
             "cpu_count": os.cpu_count(),
             # 1/5/15-minute load averages when the record is made (after the cell): timings taken
             # on a shared machine are upper bounds, and this says how shared it was.
-            "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+            "load_average": load_average(),
         },
         "commit": commit + ("-dirty" if dirty else ""),
         "versions": {
