@@ -53,3 +53,27 @@ def test_training_is_invariant_to_the_test_links():
     assert isinstance(split_permuted, Split)
     # the evaluation does read the test links: permuted targets score differently
     assert runs[1].metrics.standard != reference.metrics.standard
+
+
+def test_an_observer_of_validations_sees_each_one_and_changes_nothing():
+    """``on_validation`` (used by the time-to-accuracy benchmark) gets the current joint embeddings
+    at every validation; training with it gives the same weights and history as without it."""
+    pair = make_tiny_pair(n=60)
+    split = tiny_split(pair, train=0.4, valid=0.15)
+    # validations at epochs 2 and 4, each followed by pseudo-seeding from the same embeddings
+    config = FAST.replace(epochs=5, eval_every=2, pseudo_start=2, pseudo_every=2, pseudo_threshold=0.0)
+    seen: list[tuple[int, tuple[int, int]]] = []
+
+    def observe(epoch, e12):
+        seen.append((epoch, (len(e12[0]), len(e12[1]))))
+        e12[0].mul_(0.0)  # even an observer that scribbles on what it is given changes nothing
+
+    watched = train(pair, config, split=split, on_validation=observe)
+    plain = train(pair, config, split=split)
+    sizes = (pair.kg1.num_entities, pair.kg2.num_entities)
+    assert seen == [(2, sizes), (4, sizes), (5, sizes)]  # and the last epoch, always validated
+    assert len(plain.pseudo_seeds) > 0
+    np.testing.assert_array_equal(watched.pseudo_seeds, plain.pseudo_seeds)
+    assert _history(watched) == _history(plain)
+    a, b = watched.model.state_dict(), plain.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)

@@ -11,6 +11,7 @@ import logging
 import resource
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +103,7 @@ def fit(
     should_stop: Any = None,
     init_state: dict[str, torch.Tensor] | None = None,
     negatives: np.ndarray | None = None,
+    on_validation: Callable[[int, tuple[torch.Tensor, torch.Tensor]], None] | None = None,
 ) -> FitResult:
     """Train MIMEA on ``split.train`` (+ ``extra_seeds``), selecting on ``split.valid``.
 
@@ -112,6 +114,9 @@ def fit(
     model: active learning retrains for a few epochs from the current weights instead of from scratch.
     ``negatives`` (r, 2) local pairs known to be wrong (curator-rejected) add
     :func:`~mimea_core.training.objective.negative_pair_loss` on a batch of them at every step.
+    ``on_validation(epoch, (E1, E2))`` is called with a copy of the current joint embeddings after
+    each validation (benchmarks use it to draw accuracy-over-time curves); the time it takes is left
+    out of ``elapsed_s`` and ``train_seconds``, so a slow observer does not change the figures.
     """
     if config.num_threads > 0 and torch.get_num_threads() != config.num_threads:
         torch.set_num_threads(config.num_threads)
@@ -198,6 +203,12 @@ def fit(
             e12 = joint_embeddings(model, inputs)
             valid_mrr = validation_mrr(e12, valid)
             stopper.update(valid_mrr, epoch, model)
+            if on_validation is not None:
+                t_hook = time.perf_counter()
+                on_validation(epoch, (e12[0].clone(), e12[1].clone()))  # its own copies
+                observed = time.perf_counter() - t_hook  # observer time is not training time
+                t_train += observed
+                t_epoch += observed
         message = ""
         if (
             config.pseudo_seeding

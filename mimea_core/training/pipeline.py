@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from mimea_core.config import MIMEAConfig
 from mimea_core.data.types import MMKGPair, Split
@@ -33,27 +35,31 @@ def train(
     progress: ProgressCallback | None = None,
     should_stop: Any = None,
     init_state: dict | None = None,
+    on_validation: Callable[[int, tuple[torch.Tensor, torch.Tensor]], None] | None = None,
 ) -> RunResult:
     """Train MIMEA on ``pair``; evaluate on ``split.test``; write ``out_dir`` when given.
 
     ``split`` defaults to ``make_split(pair, 0.2, config.seed)``. ``extra_seeds``, ``progress``,
-    ``should_stop`` and ``init_state`` (warm start) are passed to :func:`~mimea_core.training.loop.fit`.
+    ``should_stop``, ``init_state`` (warm start) and ``on_validation`` (an observer of the joint
+    embeddings after each validation) are passed to :func:`~mimea_core.training.loop.fit`.
     ``config.deterministic`` runs it under :func:`~mimea_core.training.runtime.deterministic_mode`;
     the test evaluation runs on the model's device with ``config.eval_threads`` CPU threads; under
     ``torchrun`` only rank 0 writes ``out_dir``.
     """
     with deterministic_mode(config.deterministic):
-        return _train(pair, config, split, extra_seeds, out_dir, progress, should_stop, init_state)
+        return _train(pair, config, split, extra_seeds, out_dir, progress, should_stop, init_state, on_validation)
 
 
-def _train(pair, config, split, extra_seeds, out_dir, progress, should_stop, init_state=None) -> RunResult:
+def _train(
+    pair, config, split, extra_seeds, out_dir, progress, should_stop, init_state=None, on_validation=None
+) -> RunResult:
     t_start = time.perf_counter()
     if split is None:
         from mimea_core.data import make_split
 
         split = make_split(pair, seed_ratio=0.2, seed=config.seed)
     fitted = fit(pair, config, split, extra_seeds=extra_seeds, progress=progress, should_stop=should_stop,
-                 init_state=init_state)
+                 init_state=init_state, on_validation=on_validation)
 
     t_eval = time.perf_counter()
     with torch_threads(config.eval_threads):
