@@ -7,11 +7,18 @@ that the resume logic is tested without training.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from mimea_core import runs
-from mimea_core.benchmarking.grid import ABLATIONS, GRIDS, GridSpec
+from mimea_core.benchmarking.grid import (
+    ABLATIONS,
+    BUDGET_EPOCHS,
+    GRIDS,
+    LOW_SEED_BUDGET_EPOCHS,
+    GridSpec,
+)
 from mimea_core.benchmarking.records import load_records
 from mimea_core.benchmarking.report import ablation_plot, hits_plot, markdown_table, summarise, summary_table
 from mimea_core.benchmarking.runner import BenchOptions, run_grid, train_command
@@ -43,6 +50,23 @@ def test_main_grid_covers_both_pairs_and_six_ratios_on_three_seeds():
     assert sorted({c.seed_ratio for c in cells}) == [0.01, 0.05, 0.1, 0.2, 0.5, 0.8]
     assert {c.split_seed for c in cells} == {1, 2, 3}
     assert len({c.key for c in cells}) == len(cells) == 36
+
+
+def test_budget_is_the_same_for_every_variant_and_larger_at_few_seeds():
+    cells = GRIDS["ablations"].cells()
+    by_cell: dict[tuple, set[int]] = {}
+    for c in cells:
+        by_cell.setdefault((c.dataset, c.seed_ratio), set()).add(c.epochs)
+    assert all(len(budgets) == 1 for budgets in by_cell.values())  # equal compute per variant
+    assert by_cell[("FB15K-DB15K", 0.05)] == {LOW_SEED_BUDGET_EPOCHS}
+    assert by_cell[("FB15K-DB15K", 0.2)] == {BUDGET_EPOCHS}
+    assert all(f"_e{c.epochs}" in c.run_name for c in cells)  # a run folder is never reused across budgets
+    low = next(c for c in cells if c.seed_ratio == 0.05)
+    cmd = train_command(low, BenchOptions(out_dir=Path("o"), runs_dir=Path("r")))
+    assert cmd[cmd.index("--epochs") + 1] == str(LOW_SEED_BUDGET_EPOCHS)
+    assert f"patience={LOW_SEED_BUDGET_EPOCHS}" in cmd
+    forced = train_command(low, BenchOptions(out_dir=Path("o"), runs_dir=Path("r"), epochs=3))
+    assert forced[forced.index("--epochs") + 1] == "3" and "_e3" in forced[forced.index("--out") + 1]
 
 
 def test_ablation_grid_cells_seeds_and_variants():
@@ -94,7 +118,7 @@ def test_run_grid_resumes_from_finished_runs_and_writes_table(tmp_path):
     assert all("commit" in r and "versions" in r and "date" in r for r in records)
     table = path.with_suffix(".md").read_text()
     assert "+0.033 (vs 0.367)" in table  # 0.4 against the same-files MEAformer figure at 20%
-    assert all(r["budget_epochs"] == options.epochs for r in records)
+    assert [r["budget_epochs"] for r in records] == [c.epochs for c in grid.cells()] == [BUDGET_EPOCHS] * 2
     # A second call finds every cell done and runs nothing.
     messages.clear()
     run_grid(grid, options, log=messages.append)

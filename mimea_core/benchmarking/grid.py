@@ -30,6 +30,17 @@ DEV_SEED = 100
 # pseudo-seeds and cost 3-5x the first ones; on the development split (seed 100) FB15K-DB15K 20% was
 # at .674 by epoch 10 (docs/experiments-structure.md), and 12 epochs keep a cell near 10 CPU-minutes.
 BUDGET_EPOCHS = 12
+# At few seeds an epoch is only a couple of optimizer steps (5%: 2 steps before pseudo-seeds join,
+# 86 in 12 epochs), so 12 epochs stop a model that is still learning: on the development split
+# (FB15K-DB15K 5%, seed 100) validation MRR was .860 at epoch 12 and .925 at epoch 22 of 24, in
+# 357 s. Cells at seed ratios <= LOW_SEED_RATIO get LOW_SEED_BUDGET_EPOCHS (docs/experiments-modules.md).
+LOW_SEED_RATIO = 0.05
+LOW_SEED_BUDGET_EPOCHS = 24
+
+
+def budget_epochs(seed_ratio: float) -> int:
+    """The fixed training budget (epochs) of a cell at ``seed_ratio``, the same for every variant."""
+    return LOW_SEED_BUDGET_EPOCHS if seed_ratio <= LOW_SEED_RATIO + 1e-9 else BUDGET_EPOCHS
 
 
 @dataclass(frozen=True)
@@ -87,6 +98,7 @@ class BenchCell:
     seed_ratio: float
     variant: Variant
     split_seed: int = 0
+    epochs: int = BUDGET_EPOCHS  # the cell's fixed training budget
 
     @property
     def key(self) -> str:
@@ -94,7 +106,7 @@ class BenchCell:
 
     @property
     def run_name(self) -> str:
-        return f"{self.dataset.lower()}_r{self.seed_ratio:g}_{self.variant.name}_s{self.split_seed}"
+        return f"{self.dataset.lower()}_r{self.seed_ratio:g}_{self.variant.name}_s{self.split_seed}_e{self.epochs}"
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,7 @@ class GridSpec:
 
     The (dataset, ratio) cells are ``datasets × ratios``, or exactly ``pairs`` when given.
     ``development`` marks a tuning grid (split seed 100): its table says it is never to be reported.
+    ``epochs`` fixes every cell's budget; ``None`` (the default) uses :func:`budget_epochs` per ratio.
     """
 
     name: str
@@ -112,7 +125,7 @@ class GridSpec:
     split_seeds: tuple[int, ...] = REPORT_SEEDS
     dataset_paths: dict[str, str] = field(default_factory=lambda: dict(DATASETS))
     pairs: tuple[tuple[str, float], ...] | None = None
-    epochs: int = BUDGET_EPOCHS
+    epochs: int | None = None
     development: bool = False
 
     def dataset_ratios(self) -> list[tuple[str, float]]:
@@ -128,7 +141,9 @@ class GridSpec:
                 raise ConfigError(f"unknown dataset {dataset!r}; choose from {choices} or give a PATH")
             for variant in self.variants:
                 for split_seed in self.split_seeds:
-                    out.append(BenchCell(dataset, self.dataset_paths[dataset], ratio, variant, split_seed))
+                    epochs = self.epochs if self.epochs is not None else budget_epochs(ratio)
+                    path = self.dataset_paths[dataset]
+                    out.append(BenchCell(dataset, path, ratio, variant, split_seed, epochs))
         return out
 
     def restricted(

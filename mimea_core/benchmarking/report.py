@@ -178,7 +178,7 @@ def markdown_table(records: list[dict[str, Any]]) -> str:
 
 
 PROTOCOL = (
-    "Protocol: every cell trains for the same fixed number of epochs (early stopping off; the model "
+    "Protocol: every variant of a cell trains for the same fixed number of epochs (early stopping off; the model "
     "is selected on validation MRR, 10% of the seeds, never on test); wall-clock time is recorded, "
     "never used to stop. Reported figures are mean ± sd over split seeds 1, 2, 3; Δ H@1 vs full is "
     "the per-seed paired difference. Tuning used the development split seed 100 only."
@@ -191,7 +191,14 @@ def write_markdown(path: Path, grid_name: str, records: list[dict[str, Any]]) ->
         lines += [
             "**Development split (seed 100): for choosing settings only, never to be reported.**", "",
         ]  # fmt: skip
-    budgets = sorted({r.get("budget_epochs") for r in records if r.get("budget_epochs")})
+    budgets: dict[int, set[str]] = {}
+    for r in records:
+        if r.get("budget_epochs") and r.get("seed_ratio") is not None:
+            budgets.setdefault(r["budget_epochs"], set()).add(f"{r['seed_ratio']:.0%}")
+    budget_text = "; ".join(
+        f"{epochs} epochs at {', '.join(sorted(ratios, key=lambda x: float(x[:-1])))} seeds"
+        for epochs, ratios in sorted(budgets.items())
+    )
     lines += [
         "Headline metrics: KG1→KG2 with CSLS (k=3). *Standard*: rank among test targets (as papers do);",
         "*open*: rank among all entities of the other KG not used as seeds, both directions (the",
@@ -199,7 +206,7 @@ def write_markdown(path: Path, grid_name: str, records: list[dict[str, Any]]) ->
         "Data: `../shared/data/mmkb_offline` (FB15K graph with 64% of its triples, YAGO15K with 30%),",
         "no images, no names unless the variant says so.",
         "",
-        PROTOCOL + (f" Budget: {', '.join(map(str, budgets))} epochs." if budgets else ""),
+        PROTOCOL + (f" Budget: {budget_text} (grid.py `budget_epochs`)." if budgets else ""),
         "",
         "## Summary (mean ± sd over split seeds)",
         "",

@@ -6,6 +6,7 @@ per-process high-water mark) and makes every record reproducible from the comman
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
 import subprocess
 import sys
@@ -27,20 +28,26 @@ class BenchOptions:
     out_dir: Path
     runs_dir: Path
     device: str = "auto"
-    epochs: int = 20  # the fixed compute budget of every cell (early stopping off)
+    epochs: int | None = None  # overrides every cell's own fixed budget (early stopping is always off)
     extra_flags: tuple[str, ...] = ()
     repo: Path = Path(".")
 
 
+def cell_budget(cell: BenchCell, options: BenchOptions) -> BenchCell:
+    """The cell with the budget it trains for (``options.epochs`` overrides the grid's)."""
+    return dataclasses.replace(cell, epochs=options.epochs) if options.epochs is not None else cell
+
+
 def train_command(cell: BenchCell, options: BenchOptions) -> list[str]:
+    cell = cell_budget(cell, options)
     cmd = [
         sys.executable, "-m", "mimea_core", "train", cell.dataset_path,
         "--seed-ratio", f"{cell.seed_ratio:g}",
         "--split-seed", str(cell.split_seed),
         "--out", str(options.runs_dir / cell.run_name),
         "--device", options.device,
-        "--epochs", str(options.epochs),
-        "--set", f"patience={options.epochs}",  # never stops early: the same compute for every variant
+        "--epochs", str(cell.epochs),
+        "--set", f"patience={cell.epochs}",  # never stops early: the same compute for every variant
     ]  # fmt: skip
     return cmd + list(cell.variant.flags) + list(options.extra_flags)
 
@@ -49,6 +56,7 @@ def run_cell(
     cell: BenchCell, options: BenchOptions, log: Callable[[str], None], development: bool = False
 ) -> dict[str, Any]:
     """Train and evaluate one cell (or reuse a finished run directory) and return its record."""
+    cell = cell_budget(cell, options)
     cmd = train_command(cell, options)
     run_dir = options.runs_dir / cell.run_name
     metrics = read_metrics(run_dir)
@@ -76,7 +84,7 @@ def run_cell(
             "dataset_path": cell.dataset_path,
             "command": shlex.join(cmd),
             "wall_seconds": wall,
-            "budget_epochs": options.epochs,
+            "budget_epochs": cell.epochs,
             "development": development,
             "run_dir": str(run_dir),
         }

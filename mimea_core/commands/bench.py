@@ -6,7 +6,13 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from mimea_core.benchmarking.grid import GRIDS, SEED_RATIOS
+from mimea_core.benchmarking.grid import (
+    BUDGET_EPOCHS,
+    GRIDS,
+    LOW_SEED_BUDGET_EPOCHS,
+    LOW_SEED_RATIO,
+    SEED_RATIOS,
+)
 from mimea_core.benchmarking.records import load_records, merge_records
 from mimea_core.benchmarking.report import write_markdown, write_plot
 from mimea_core.benchmarking.runner import BenchOptions, run_grid
@@ -85,8 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--epochs",
         type=int,
         default=None,
-        help="fixed training budget of every cell in epochs (default: the grid's, "
-        f"{GRIDS['main'].epochs}); wall time is recorded, never used to stop",
+        help=f"fixed training budget of every cell in epochs (default: {BUDGET_EPOCHS}, "
+        f"{LOW_SEED_BUDGET_EPOCHS} at seed ratios <= {LOW_SEED_RATIO:g}); wall time is recorded, never used to stop",
     )
     parser.add_argument(
         "--split-seeds",
@@ -129,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     grid = grid.restricted(args.datasets, args.ratios, args.variants, args.split_seeds)
     if args.epochs is not None and args.epochs < 1:
         raise ConfigError(f"--epochs must be >= 1, got {args.epochs}")
-    epochs = args.epochs or (QUICK_EPOCHS if args.quick else grid.epochs)
+    epochs = args.epochs or (QUICK_EPOCHS if args.quick else grid.epochs)  # None: each cell's own budget
     result_name = args.result_name or (f"{grid.name}-quick" if args.quick else grid.name)
     json_path = args.out / f"{result_name}.json"
     if not args.report_only:
