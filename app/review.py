@@ -18,8 +18,6 @@ import streamlit as st
 
 from app import state
 from mimea_core.calibration import ConfidenceModel, fit_confidence
-from mimea_core.curation import DecisionStore
-from mimea_core.curation.onetoone import NoMatchLog
 from mimea_core.data.types import MMKGPair, Split
 from mimea_core.embeddings import Embeddings
 from mimea_core.runs import RunResult
@@ -104,17 +102,6 @@ def model_candidates(run_dir: str, choice: state.DataChoice) -> pd.DataFrame:
     return _with_confidence(
         state.candidates(run_dir, choice), model_calibration(run_dir, choice), state.load_dataset(choice)
     )
-
-
-@st.cache_resource
-def _no_match_log(path: str) -> NoMatchLog:
-    return NoMatchLog(DecisionStore(path))
-
-
-def no_match_log(pair: MMKGPair) -> NoMatchLog:
-    """The "no counterpart" log beside the pair's decision store (its table is made once)."""
-    state.decision_store(pair)  # made (and checked against the dataset) first
-    return _no_match_log(str(state.store_path(pair)))
 
 
 def current_ranking(pair: MMKGPair) -> Ranking | None:

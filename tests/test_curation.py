@@ -270,3 +270,34 @@ def test_a_store_from_before_action_tokens_is_upgraded_in_place(tmp_path):
     store.record(7, 9, "reject", "ann", action_id="t")
     assert len(store.decisions()) == 2
     assert store.integrity_check() == "ok"
+
+
+def test_no_counterpart_decisions_of_an_older_store_survive_the_upgrade(tmp_path):
+    """Stores whose "no counterpart" table predates action tokens keep their rows and gain tokens."""
+    path = tmp_path / "old-no-match.sqlite"
+    DecisionStore(path).record(1, 2, "accept", "ann")
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """DROP INDEX IF EXISTS source_decisions_action;
+        DROP TRIGGER IF EXISTS source_decisions_no_update; DROP TRIGGER IF EXISTS source_decisions_no_delete;
+        DROP TABLE IF EXISTS source_decisions;
+        CREATE TABLE source_decisions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, source INTEGER NOT NULL CHECK (source >= 0),
+            decision TEXT NOT NULL CHECK (decision IN ('no_match', 'undecided')), curator TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL);
+        INSERT INTO source_decisions (source, decision, curator, note, created_at)
+            VALUES (5, 'no_match', 'ann', 'not in DBpedia', '2026-11-01T10:00:00.000000+00:00');"""
+    )
+    conn.commit()
+    conn.close()
+    store = DecisionStore(path)
+    assert store.no_counterpart_sources() == {5}
+    assert store.no_counterparts()["note"].tolist() == ["not in DBpedia"]
+    first = store.record_no_counterpart(6, "bob", action_id="n-1")
+    assert store.record_no_counterpart(6, "bob", action_id="n-1") == first  # one row per action
+    with pytest.raises(CurationError, match="refusing to reuse"):
+        store.record_no_counterpart(7, "bob", action_id="n-1")
+    assert store.no_counterpart_sources() == {5, 6}
+    with sqlite3.connect(path) as raw, pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        raw.execute("DELETE FROM source_decisions")
+    assert len(store.decisions()) == 1 and store.integrity_check() == "ok"

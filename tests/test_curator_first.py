@@ -16,12 +16,12 @@ from mimea_core.calibration import confidence_features, fit_confidence  # noqa: 
 from mimea_core.curation import DecisionStore, order_queue, review_queue, sssom_text  # noqa: E402  # noqa: E402
 from mimea_core.curation.defaults import curation_config, has_names  # noqa: E402
 from mimea_core.curation.onetoone import (  # noqa: E402
-    NoMatchLog,
     accepted_elsewhere,
     one_to_one_clashes,
     retired_mask,
 )
 from mimea_core.data import load_pair, make_split  # noqa: E402
+from mimea_core.errors import CurationError  # noqa: E402
 from mimea_core.explain.attributes import (  # noqa: E402
     display_value,
     matched_attributes,
@@ -102,13 +102,16 @@ def test_one_to_one_clash_retire_and_no_counterpart(tmp_path, pair):
     clashes = one_to_one_clashes(store.current_state())
     assert sorted(clashes["source"]) == [0, 1] and set(clashes["clash"]) == {"target"}
     queue = pd.DataFrame({"source": [0, 0, 2, 3, 1], "target": [10, 11, 10, 12, 10]})
-    log = NoMatchLog(store)
-    log.record(3, "ann", note="not in DBpedia")
-    assert log.sources() == {3}
-    retired = retired_mask(queue, store.current_state(), log.sources())
+    store.record_no_counterpart(3, "ann", note="not in DBpedia", action_id="t1")
+    store.record_no_counterpart(3, "ann", note="not in DBpedia", action_id="t1")  # delivered twice
+    assert store.no_counterpart_sources() == {3}
+    assert len(store.no_counterparts()) == 1
+    retired = retired_mask(queue, store.current_state(), store.no_counterpart_sources())
     assert retired.tolist() == [False, True, True, True, False]
-    log.undo(3, "ann")
-    assert log.sources() == set()
+    store.undo_no_counterpart(3, "ann")
+    assert store.no_counterpart_sources() == set()
+    with pytest.raises(CurationError, match="no 'no counterpart' decision"):
+        store.undo_no_counterpart(3, "ann")
     # in the review queue: the clashing accepts are conflicts, the taken candidates retired
     cands = pd.DataFrame({"source": [0, 0, 2], "target": [10, 11, 10], "rank": [1, 2, 1], "score": [0.9, 0.5, 0.8],
                           "margin": [0.4, 0.4, 0.1], "mutual_nn": True, "one_to_one": True})  # fmt: skip

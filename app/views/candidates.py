@@ -23,11 +23,11 @@ ranking = review.current_ranking(pair)
 review.ranking_note(pair, ranking)
 store = state.decision_store(pair)
 active.mode_panel(pair, ranking.run, store)
-no_match_log = review.no_match_log(pair)
+no_match = state.decision_store(pair).no_counterpart_sources()
 cands = ranking.cands
 all_ranks = st.session_state.get("q_all_ranks", False)
 decided = store.current_state()
-queue = review_queue(cands, decided, pair, top1_only=not all_ranks, no_match=no_match_log.sources())
+queue = review_queue(cands, decided, pair, top1_only=not all_ranks, no_match=no_match)
 
 
 def to_top_of_order() -> None:
@@ -181,10 +181,12 @@ def accept_other(decision: str, chosen_target: int) -> None:
 
 
 def no_counterpart() -> None:
-    if source in no_match_log.sources():  # delivered twice: one decision
+    store = state.decision_store(pair)
+    if source in store.no_counterpart_sources():  # delivered twice: one decision
         return
     try:
-        no_match_log.record(source, state.curator(), note=st.session_state.get(note_key, ""))
+        store.record_no_counterpart(source, state.curator(), note=st.session_state.get(note_key, ""),
+                                    action_id=f"{action_id}-none")  # fmt: skip
     except MimeaError as err:
         st.session_state["decision_error"] = str(err)
         return

@@ -108,7 +108,7 @@ if len(clashes):
                "exports until one of them is rejected (Candidates page, state 'conflict').")  # fmt: skip
     st.dataframe(with_names(clashes)[["source_name", "target_name", "clash", "curator"]], hide_index=True,
                  key="o2o_conflicts")  # fmt: skip
-no_match = review.no_match_log(pair).current()
+no_match = state.decision_store(pair).no_counterparts()
 if len(no_match):
     st.subheader(f"No counterpart in {pair.kg2.name or 'KG2'} ({len(no_match)})")
     st.dataframe(no_match.assign(source_name=[name(pair.kg1.names, int(s)) for s in no_match["source"]])[

@@ -8,76 +8,16 @@ An alignment between two KGs is (mostly) one-to-one, so
   from the undecided queue (:func:`retired_mask`), as are the candidates of a source decided to have
   **no counterpart** in KG2.
 
-"No counterpart" is a decision about a source alone, so it lives in its own append-only table of
-the decision store's SQLite file (:class:`NoMatchLog`): rows ``no_match`` or ``undecided`` (an undo),
-the latest row per source wins.
+"No counterpart" is a decision about a source alone; the decision store keeps it
+(:meth:`~mimea_core.curation.store.DecisionStore.record_no_counterpart`,
+:meth:`~mimea_core.curation.store.DecisionStore.no_counterpart_sources`); this module only reads
+states.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from mimea_core.curation.store import DecisionStore, _now
-from mimea_core.errors import CurationError
-
-NO_MATCH = "no_match"
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS source_decisions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    source INTEGER NOT NULL CHECK (source >= 0),
-    decision TEXT NOT NULL CHECK (decision IN ('no_match', 'undecided')),
-    curator TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL
-)""",
-    "CREATE TRIGGER IF NOT EXISTS source_decisions_no_update BEFORE UPDATE ON source_decisions"
-    " BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END",
-    "CREATE TRIGGER IF NOT EXISTS source_decisions_no_delete BEFORE DELETE ON source_decisions"
-    " BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END",
-)
-
-
-class NoMatchLog:
-    """"This KG1 entity has no counterpart in KG2" decisions, beside a :class:`DecisionStore`."""
-
-    def __init__(self, store: DecisionStore) -> None:
-        self.store = store
-        with store._connect() as conn:
-            for statement in _SCHEMA:
-                conn.execute(statement)
-
-    def _append(self, source: int, decision: str, curator: str, note: str) -> int:
-        s, _, curator, note = self.store._check(source, 0, curator, note)
-        with self.store._connect() as conn:
-            cur = conn.execute(
-                "INSERT INTO source_decisions (source, decision, curator, note, created_at) VALUES (?, ?, ?, ?, ?)",
-                (s, decision, curator, note, _now()),
-            )
-            return int(cur.lastrowid)
-
-    def record(self, source: int, curator: str, note: str = "") -> int:
-        """Record that ``source`` has no counterpart in KG2."""
-        return self._append(source, NO_MATCH, curator, note)
-
-    def undo(self, source: int, curator: str) -> int:
-        if source not in self.sources():
-            raise CurationError(f"entity {source} has no 'no counterpart' decision to undo")
-        return self._append(source, "undecided", curator, "undo of no counterpart")
-
-    def current(self) -> pd.DataFrame:
-        """Latest row per source whose state is ``no_match``: source, curator, note, created_at."""
-        with self.store._connect() as conn:
-            rows = conn.execute(
-                "SELECT source, decision, curator, note, created_at FROM source_decisions ORDER BY id"
-            ).fetchall()
-        latest = {r[0]: r for r in rows}
-        keep = [r for r in latest.values() if r[1] == NO_MATCH]
-        frame = pd.DataFrame(keep, columns=["source", "decision", "curator", "note", "created_at"])
-        return frame.drop(columns="decision").astype({"source": "int64"})
-
-    def sources(self) -> set[int]:
-        return set(self.current()["source"].astype(int))
 
 
 def _accepted(states: pd.DataFrame) -> pd.DataFrame:

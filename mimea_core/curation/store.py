@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 DECISIONS = ("accept", "reject", "skip")
 UNDECIDED = "undecided"
+NO_COUNTERPART = "no_match"  # a source decided to have no counterpart in KG2
 MAX_NOTE_CHARS = 10_000
 MAX_CURATOR_CHARS = 200
 MAX_ACTION_CHARS = 200
@@ -65,13 +66,31 @@ _SCHEMA = (
     action_id TEXT
 )""",
     "CREATE INDEX IF NOT EXISTS decisions_pair ON decisions (source, target, id)",
-    # Added after the first release: older stores get the column by ALTER TABLE in _migrate.
-    "CREATE UNIQUE INDEX IF NOT EXISTS decisions_action ON decisions (action_id) WHERE action_id IS NOT NULL",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TRIGGER IF NOT EXISTS decisions_no_update BEFORE UPDATE ON decisions"
     " BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions"
     " BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END",
+    # Decisions about a source alone ("no counterpart in KG2", or its undo): latest row per source wins.
+    f"""CREATE TABLE IF NOT EXISTS source_decisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source INTEGER NOT NULL CHECK (source >= 0),
+    decision TEXT NOT NULL CHECK (decision IN ('{NO_COUNTERPART}', '{UNDECIDED}')),
+    curator TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    action_id TEXT
+)""",
+    "CREATE TRIGGER IF NOT EXISTS source_decisions_no_update BEFORE UPDATE ON source_decisions"
+    " BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS source_decisions_no_delete BEFORE DELETE ON source_decisions"
+    " BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END",
+)
+# Made after _migrate has given older tables their action_id column.
+_ACTION_INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS decisions_action ON decisions (action_id) WHERE action_id IS NOT NULL",
+    "CREATE UNIQUE INDEX IF NOT EXISTS source_decisions_action ON source_decisions (action_id)"
+    " WHERE action_id IS NOT NULL",
 )
 
 _COLUMNS = ["id", "source", "target", "decision", "curator", "note", "created_at", "undoes", "resolution"]
@@ -115,10 +134,12 @@ def _fold(rows: list[tuple]) -> PairState:
 
 
 def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring a store written by an older version up to the current schema (columns only added)."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(decisions)")}
-    if "action_id" not in columns:
-        conn.execute("ALTER TABLE decisions ADD COLUMN action_id TEXT")
+    """Bring a store written by an older version up to the current schema (columns only added):
+    ``action_id`` came after the first release of both tables."""
+    for table in ("decisions", "source_decisions"):
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if "action_id" not in columns:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN action_id TEXT")
 
 
 def _now() -> str:
@@ -165,9 +186,10 @@ class DecisionStore:
                         raise CurationError(f"{self.path}: cannot switch the store to WAL mode")
                     conn.execute("BEGIN IMMEDIATE")
                     try:
-                        conn.execute(_SCHEMA[0])
+                        for statement in _SCHEMA:
+                            conn.execute(statement)
                         _migrate(conn)
-                        for statement in _SCHEMA[1:]:
+                        for statement in _ACTION_INDEXES:
                             conn.execute(statement)
                         stored = conn.execute("SELECT value FROM meta WHERE key = 'dataset'").fetchone()
                         if dataset:
@@ -343,6 +365,63 @@ class DecisionStore:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+
+    # -- decisions about a source alone ---------------------------------------------------------
+    def record_no_counterpart(
+        self, source: int, curator: str, note: str = "", *, action_id: str | None = None
+    ) -> int:
+        """Record that KG1 entity ``source`` has no counterpart in KG2 (its candidates retire)."""
+        return self._append_source(source, NO_COUNTERPART, curator, note, action_id)
+
+    def undo_no_counterpart(self, source: int, curator: str, *, action_id: str | None = None) -> int:
+        """Withdraw a "no counterpart" decision (appends an ``undecided`` row)."""
+        if int(source) not in self.no_counterpart_sources():
+            raise CurationError(f"entity {source} has no 'no counterpart' decision to undo")
+        return self._append_source(source, UNDECIDED, curator, "undo of no counterpart", action_id)
+
+    def _append_source(self, source, decision, curator, note, action_id) -> int:
+        s, _, curator, note = self._check(source, 0, curator, note)
+        action_id = self._check_action(action_id)
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if action_id is not None:
+                    row = conn.execute(
+                        "SELECT id, source, decision FROM source_decisions WHERE action_id = ?", (action_id,)
+                    ).fetchone()
+                    if row is not None:
+                        conn.execute("ROLLBACK")
+                        if (row[1], row[2]) != (s, decision):
+                            raise CurationError(
+                                f"action {action_id!r} was already recorded as {row[2]} on entity {row[1]};"
+                                " refusing to reuse it"
+                            )
+                        return int(row[0])
+                cur = conn.execute(
+                    "INSERT INTO source_decisions (source, decision, curator, note, created_at, action_id)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (s, decision, curator, note, _now(), action_id),
+                )
+                conn.execute("COMMIT")
+                return int(cur.lastrowid)
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def no_counterparts(self) -> pd.DataFrame:
+        """Sources whose latest source decision is "no counterpart": source, curator, note, created_at."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT source, decision, curator, note, created_at FROM source_decisions ORDER BY id"
+            ).fetchall()
+        latest = {r[0]: r for r in rows}
+        keep = [r for r in latest.values() if r[1] == NO_COUNTERPART]
+        frame = pd.DataFrame(keep, columns=["source", "decision", "curator", "note", "created_at"])
+        return frame.drop(columns="decision").astype({"source": "int64"})
+
+    def no_counterpart_sources(self) -> set[int]:
+        return set(self.no_counterparts()["source"].astype(int))
 
     # -- reading -----------------------------------------------------------------------------
     def _rows(self) -> list[tuple]:
