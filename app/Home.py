@@ -21,6 +21,8 @@ if str(ROOT) not in sys.path:  # `streamlit run app/Home.py` puts app/ on the pa
 import streamlit as st  # noqa: E402
 
 from app import state  # noqa: E402
+from app.safe import md  # noqa: E402
+from mimea_core.errors import MimeaError  # noqa: E402
 
 # a local favicon: an emoji or icon name would make the browser fetch one from an outside host
 st.set_page_config(page_title="MIMEA workbench", page_icon=str(Path(__file__).parent / "favicon.png"), layout="wide")
@@ -66,4 +68,7 @@ with st.sidebar:
     if chosen_run:
         st.caption(f"Run: {Path(chosen_run).name}")
 
-page.run()
+try:
+    page.run()
+except MimeaError as err:  # a user-facing error (bad setting, bad file) is a message, never a traceback
+    st.error(md(str(err)))

@@ -30,7 +30,7 @@ from mimea_core.config import MIMEAConfig
 from mimea_core.curation import DecisionStore
 from mimea_core.data.types import MMKGPair
 from mimea_core.embeddings import Embeddings
-from mimea_core.errors import MimeaError
+from mimea_core.errors import ConfigError, MimeaError
 from mimea_core.runs import RunInfo, RunResult, find_runs
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -48,14 +48,27 @@ REVIEW_PAIR = "review_pair"
 #: The configuration the app trains with when no run exists yet: the library defaults with a
 #: two-minute budget, plus names where the pair has them (:func:`quick_config`).
 QUICK_CONFIG = MIMEAConfig(time_budget=120.0)
+#: Environment variable: the default training's time budget in seconds (QUICK_CONFIG's otherwise).
+TRAIN_SECONDS_ENV = "MIMEA_APP_TRAIN_SECONDS"
 
 
 def quick_config(pair: MMKGPair) -> MIMEAConfig:
     """The app's default model: every modality the pair has, names included (see
-    :mod:`mimea_core.curation.defaults`; benchmarks keep names off)."""
+    :mod:`mimea_core.curation.defaults`; benchmarks keep names off); its time budget is
+    ``$MIMEA_APP_TRAIN_SECONDS`` when set."""
     from mimea_core.curation.defaults import curation_config
 
-    return curation_config(pair, QUICK_CONFIG)
+    config = QUICK_CONFIG
+    raw = os.environ.get(TRAIN_SECONDS_ENV, "").strip()
+    if raw:
+        try:
+            seconds = float(raw)
+            if not seconds > 0:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"{TRAIN_SECONDS_ENV} must be a positive number of seconds, got {raw!r}") from None
+        config = config.replace(time_budget=seconds)
+    return curation_config(pair, config)
 
 
 def app_dir() -> Path:

@@ -211,3 +211,29 @@ def test_reject_key_records_each_reject_exactly_once(server):
     mine = store.decisions().iloc[before:]
     assert list(mine["decision"]) == ["reject"] * 3 and set(mine["curator"]) == {"key-tester"}
     assert len(set(zip(mine["source"], mine["target"], strict=True))) == 3
+
+
+def test_a_page_waiting_for_the_default_model_fills_in_by_itself(tmp_path):
+    """Regression (issue 11, defect 4): on a first start the Candidates page showed "running" until
+    the user navigated again. With no run at all, the default training starts in the background and
+    the page shows the training-free ranking; when the training ends, the page must swap the model's
+    ranking in with no click, key or navigation."""
+    from playwright.sync_api import expect, sync_playwright
+
+    app_dir = tmp_path / "fresh-app"
+    app_dir.mkdir()
+    env = dict(os.environ, MIMEA_APP_DIR=str(app_dir), MIMEA_APP_DATA=str(SAMPLE_PAIR), PYTHONUNBUFFERED="1",
+               MIMEA_APP_TRAIN_SECONDS="45")  # fmt: skip
+    with serve_app(env, tmp_path / "server.log") as url, sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url + "/candidates", wait_until="domcontentloaded")
+            expect(page.get_by_text("replaces it when its training ends").first).to_be_visible(timeout=2 * WAIT)
+            assert not list(app_dir.glob("runs/*/metrics.json"))  # the model is still training
+            # from here on nothing touches the page: it must refresh itself once the run is written
+            expect(page.get_by_text("Showing the model's ranking").first).to_be_visible(timeout=3 * WAIT)
+            assert list(app_dir.glob("runs/*/metrics.json"))
+            expect(page.get_by_text("replaces it when its training ends")).to_have_count(0)
+        finally:
+            browser.close()
