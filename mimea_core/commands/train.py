@@ -70,6 +70,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="structure modality: keep the random projection of the propagated labels fixed")  # fmt: skip
     p.add_argument("--graph-encoder", choices=list(GRAPH_ENCODERS), default=_DEFAULTS.graph_encoder,
                    help=choices_help(GRAPH_ENCODERS))  # fmt: skip
+    p.add_argument("--graph-fanout", type=int, default=_DEFAULTS.graph_fanout,
+                   help="0: each training step propagates the whole graph; K > 0: only the batch's sampled "
+                   "neighbourhoods (<= K in-edges per node and hop), for large graphs")  # fmt: skip
     p.add_argument("--dim", type=int, default=_DEFAULTS.dim, help="dimension of each modality embedding")
     p.add_argument("--batch-size", type=int, default=_DEFAULTS.batch_size, help="seed pairs per optimizer step")
     p.add_argument("--lr", type=float, default=_DEFAULTS.lr, help="AdamW learning rate")
@@ -97,7 +100,7 @@ def config_from_args(args: argparse.Namespace) -> MIMEAConfig:
         modal_contrastive=args.modal_contrastive, cross_modal=args.cross_modal,
         pseudo_seeding=args.pseudo_seeding, pseudo_method=args.pseudo_method, pseudo_cap=args.pseudo_cap,
         value_frozen=args.value_frozen, structure_frozen=args.structure_frozen,
-        graph_encoder=args.graph_encoder, dim=args.dim,
+        graph_encoder=args.graph_encoder, graph_fanout=args.graph_fanout, dim=args.dim,
         batch_size=args.batch_size, lr=args.lr, tau=args.tau, epochs=args.epochs, seed=args.seed,
         device=args.device, time_budget=args.time_budget, deterministic=args.deterministic,
     )  # fmt: skip

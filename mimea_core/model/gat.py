@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -28,6 +29,7 @@ from torch import nn
 from mimea_core.config import MIMEAConfig
 from mimea_core.model.encoder import ModalityEncoder
 from mimea_core.model.inputs import ModelInputs, Vocab
+from mimea_core.model.sampling import EdgeView, sampled_view
 from mimea_core.registry import GRAPH_ENCODERS
 
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
@@ -68,7 +70,7 @@ class _EdgeSpmm(torch.autograd.Function):
         return grad_values, grad_x, None, None, None, None, None
 
 
-def edge_spmm(values: torch.Tensor, x: torch.Tensor, inputs: ModelInputs) -> torch.Tensor:
+def edge_spmm(values: torch.Tensor, x: torch.Tensor, inputs: ModelInputs | EdgeView) -> torch.Tensor:
     """``out[i] = sum_e values[e] * x[src[e]]`` over edges ``e`` with ``dst[e] == i`` (E,) x (N, d)."""
     return _EdgeSpmm.apply(
         values, x.contiguous(), inputs.edge_src, inputs.edge_dst, inputs.csr_rowptr, inputs.csc_perm,
@@ -95,7 +97,7 @@ class GraphLayer(nn.Module):
             self.att_src = nn.Parameter(torch.zeros(heads, dim // heads))
             self.att_dst = nn.Parameter(torch.zeros(heads, dim // heads))
 
-    def forward(self, h: torch.Tensor, inputs: ModelInputs) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, inputs: ModelInputs | EdgeView) -> torch.Tensor:
         n, d = h.shape
         wh = h * self.scale if self.diagonal else self.linear(h)
         if not self.attention:
@@ -120,7 +122,7 @@ class GraphEncoder(ModalityEncoder):
         return cls(
             vocab.num_entities[0] + vocab.num_entities[1], config.dim, config.graph_layers, config.graph_heads,
             GRAPH_ENCODERS[config.graph_encoder].options["attention"], config.entity_dropout,
-            config.graph_dropout, config.graph_diagonal,
+            config.graph_dropout, config.graph_diagonal, config.graph_fanout, config.seed,
         )  # fmt: skip
 
     def __init__(
@@ -133,18 +135,30 @@ class GraphEncoder(ModalityEncoder):
         entity_dropout: float = 0.4,
         layer_dropout: float = 0.0,
         diagonal: bool = True,
+        fanout: int = 0,
+        seed: int = 0,
     ) -> None:
         super().__init__()
         self.entity = nn.Parameter(torch.randn(num_entities, dim) / math.sqrt(dim))
+        self.fanout = fanout  # > 0: training steps propagate sampled neighbourhoods (model/sampling.py)
+        self._rng = np.random.default_rng(seed)
         self.layers = nn.ModuleList(GraphLayer(dim, heads, attention, diagonal) for _ in range(layers))
         self.entity_dropout = nn.Dropout(entity_dropout)
         self.layer_dropout = nn.Dropout(layer_dropout)
 
     def forward(self, inputs: ModelInputs, ids: torch.Tensor | None = None) -> torch.Tensor:
-        """Rows ``ids`` (all when None); the whole graph is always propagated."""
-        h = self.entity_dropout(self.entity)
+        """Rows ``ids`` (all when None). The whole graph is propagated, except in training with
+        ``fanout > 0``: then only the sampled neighbourhoods of ``ids`` (:mod:`mimea_core.model.sampling`)."""
+        if self.training and self.fanout > 0 and ids is not None:
+            view, nodes, rows = sampled_view(inputs, ids, len(self.layers), self.fanout, self._rng)
+            return self._propagate(self.entity.index_select(0, nodes), view).index_select(0, rows)
+        h = self._propagate(self.entity, inputs)
+        return h if ids is None else h.index_select(0, ids)
+
+    def _propagate(self, h: torch.Tensor, graph: ModelInputs | EdgeView) -> torch.Tensor:
+        h = self.entity_dropout(h)
         for i, layer in enumerate(self.layers):
             if i:
                 h = self.layer_dropout(F.elu(h))
-            h = layer(h, inputs)
-        return h if ids is None else h.index_select(0, ids)
+            h = layer(h, graph)
+        return h
