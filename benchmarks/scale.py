@@ -54,7 +54,9 @@ def loadavg() -> str:
         return "unknown"
 
 
-def measure(n: int, epochs: int, seed: int, device: str, test_sample: int, retrieval: str) -> dict[str, Any]:
+def measure(
+    n: int, epochs: int, seed: int, device: str, test_sample: int, retrieval: str, graph_fanout: int = 0
+) -> dict[str, Any]:
     """One size, in this process (called in a child by :func:`main`)."""
     import torch
 
@@ -77,7 +79,8 @@ def measure(n: int, epochs: int, seed: int, device: str, test_sample: int, retri
     t0 = time.perf_counter()
     pair = synthetic_pair(SyntheticSpec(n, seed=0))
     mark("generate", t0)
-    config = MIMEAConfig(epochs=epochs, eval_every=epochs, patience=10**6, seed=seed, device=device)
+    config = MIMEAConfig(epochs=epochs, eval_every=epochs, patience=10**6, seed=seed, device=device,
+                         graph_fanout=graph_fanout)  # fmt: skip
     t0 = time.perf_counter()
     vocab = build_vocab(pair, config.relation_topk, config.attribute_topk)
     inputs = prepare_inputs(pair, vocab, available_modalities(config, vocab), "cpu")
@@ -109,6 +112,7 @@ def measure(n: int, epochs: int, seed: int, device: str, test_sample: int, retri
         "test_links": int(len(split.test)),
         "test_sample": test_sample,
         "retrieval": retrieval,
+        "graph_fanout": graph_fanout,
         "epochs": epochs,
         "seconds": seconds,
         "peak_rss_mb": rss,
@@ -139,16 +143,17 @@ def write_report(path: Path, payload: dict[str, Any]) -> None:
         "each phase; the high-water mark of the process) on this shared CPU; load = /proc/loadavg",
         "(1, 5, 15 min) before/after the size. H@1 (standard, CSLS) is a sanity figure, not a target.",
         "",
-        "| N per KG | entities (KG1, KG2) | triples | epochs | test links evaluated | candidates by | "
+        "| N per KG | entities (KG1, KG2) | triples | epochs | graph per step | test links evaluated | candidates by | "
         + " | ".join(f"{p} s" for p in PHASES)
         + " | peak RSS MB | H@1 | 1-to-1 H@1 | load before → after |",
-        "|" + "---|" * (len(PHASES) + 10),
+        "|" + "---|" * (len(PHASES) + 11),
     ]
     for r in rows:
         s = r["seconds"]
         lines.append(
             f"| {r['n']:,} | {r['entities_per_kg'][0]:,}, {r['entities_per_kg'][1]:,} | "
-            f"{r['triples'][0]:,}, {r['triples'][1]:,} | {r['epochs']} | {r['test_links']:,} | {r.get('retrieval', 'exact')} | "
+            f"{r['triples'][0]:,}, {r['triples'][1]:,} | {r['epochs']} | "
+            f"{'whole graph' if not r.get('graph_fanout') else 'fanout ' + str(r['graph_fanout'])} | {r['test_links']:,} | {r.get('retrieval', 'exact')} | "
             + " | ".join(f"{s.get(p, float('nan')):.1f}" for p in PHASES)
             + f" | {max(r['peak_rss_mb'].values()):,.0f} | {r['hits@1']:.3f} | {r['one_to_one_hits@1']:.3f} | "
             f"{r.get('load_before')} → {r.get('load_after')} |"
@@ -203,6 +208,8 @@ def main() -> int:
     p.add_argument("--test-sample", type=int, default=0,
                    help="evaluate on this many sampled test links (0 = all; candidate pools stay full)")  # fmt: skip
     p.add_argument("--retrieval", default="exact", choices=["exact", "faiss"], help="candidate search")
+    p.add_argument("--graph-fanout", type=int, default=0,
+                   help="0: each step propagates the whole graph; K: sampled neighbourhoods (model/sampling.py)")  # fmt: skip
     p.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # child mode
     p.add_argument("--report-only", action="store_true")
     p.add_argument("--stats", action="store_true")
@@ -211,7 +218,8 @@ def main() -> int:
         stats()
         return 0
     if args.one is not None:
-        record = measure(args.one, args.epochs, args.seed, args.device, args.test_sample, args.retrieval)
+        record = measure(args.one, args.epochs, args.seed, args.device, args.test_sample, args.retrieval,
+                         args.graph_fanout)  # fmt: skip
         print("RESULT " + json.dumps(record), flush=True)
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
@@ -222,7 +230,7 @@ def main() -> int:
             before = loadavg()
             cmd = [sys.executable, __file__, "--one", str(n), "--epochs", str(args.epochs),
                    "--seed", str(args.seed), "--device", args.device, "--test-sample", str(args.test_sample),
-                   "--retrieval", args.retrieval]  # fmt: skip
+                   "--retrieval", args.retrieval, "--graph-fanout", str(args.graph_fanout)]  # fmt: skip
             proc = subprocess.run(cmd, capture_output=True, text=True)
             sys.stderr.write(proc.stderr[-3000:])
             lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
