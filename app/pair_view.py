@@ -17,6 +17,7 @@ import streamlit as st
 
 from app import charts, review, state
 from app.safe import md
+from mimea_core.curation.store import accepted_in
 from mimea_core.data.types import MMKGPair
 from mimea_core.explain import entity_card, entity_weights, pair_modalities
 from mimea_core.explain.attributes import (
@@ -27,14 +28,15 @@ from mimea_core.explain.attributes import (
 )
 
 
-def known_pairs(pair: MMKGPair, ranking: review.Ranking) -> np.ndarray:
-    """Pairs taken as aligned for the neighbour evidence: training seeds and accepted pairs."""
+def known_pairs(ranking: review.Ranking, states: pd.DataFrame) -> np.ndarray:
+    """Pairs taken as aligned for the neighbour evidence: training seeds and accepted pairs
+    (``states``: the decision store's current state, already read by the page)."""
     seeds = (
         ranking.run.seed_pairs
         if ranking.run is not None
         else np.asarray(review.default_split(state.data_choice()).train).reshape(-1, 2)
     )
-    accepted = state.decision_store(pair).accepted_pairs()
+    accepted = accepted_in(states)
     return np.concatenate([seeds.reshape(-1, 2), accepted]).astype(np.int64)
 
 
@@ -72,9 +74,11 @@ def _candidate_picker(
         )  # fmt: skip
 
 
-def show_pair(pair: MMKGPair, ranking: review.Ranking, row: pd.Series, on_accept_found: Callable[..., None]) -> None:
+def show_pair(
+    pair: MMKGPair, ranking: review.Ranking, row: pd.Series, states: pd.DataFrame, on_accept_found: Callable[..., None]
+) -> None:
     source, target = int(row["source"]), int(row["target"])
-    known = known_pairs(pair, ranking)
+    known = known_pairs(ranking, states)
     both = aligned_neighbours(pair.kg1, source, pair.kg2, target, known)
     left, right = st.columns(2)
     with left:

@@ -23,7 +23,7 @@ ranking = review.current_ranking(pair)
 review.ranking_note(pair, ranking)
 store = state.decision_store(pair)
 active.mode_panel(pair, ranking.run, store)
-no_match = state.decision_store(pair).no_counterpart_sources()
+no_match = store.no_counterpart_sources()
 cands = ranking.cands
 all_ranks = st.session_state.get("q_all_ranks", False)
 decided = store.current_state()
@@ -207,4 +207,4 @@ if "decision_error" in st.session_state:
 if "decision_warning" in st.session_state:
     st.warning(md(st.session_state.pop("decision_warning")))
 
-pair_view.show_pair(pair, ranking, row, on_accept_found=accept_other)
+pair_view.show_pair(pair, ranking, row, decided, on_accept_found=accept_other)

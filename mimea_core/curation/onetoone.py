@@ -20,6 +20,11 @@ import numpy as np
 import pandas as pd
 
 
+def pair_keys(source, target) -> np.ndarray:
+    """One int64 per (source, target) pair, for vectorised membership tests (ids < 2**31)."""
+    return (np.asarray(source, dtype=np.int64) << 32) | np.asarray(target, dtype=np.int64)
+
+
 def _accepted(states: pd.DataFrame) -> pd.DataFrame:
     if not len(states):
         return states
@@ -55,8 +60,7 @@ def retired_mask(
     acc = _accepted(states)
     src = queue["source"].to_numpy(np.int64)
     tgt = queue["target"].to_numpy(np.int64)
-    keys = set(zip(acc["source"].astype(int), acc["target"].astype(int), strict=True)) if len(acc) else set()
-    own = np.array([(int(s), int(t)) in keys for s, t in zip(src, tgt, strict=True)], dtype=bool)
+    own = np.isin(pair_keys(src, tgt), pair_keys(acc["source"], acc["target"])) if len(acc) else np.zeros(len(queue), bool)
     taken = np.isin(src, acc["source"].to_numpy(np.int64)) | np.isin(tgt, acc["target"].to_numpy(np.int64))
     if not len(acc):
         taken = np.zeros(len(queue), dtype=bool)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mimea_core.curation.onetoone import one_to_one_clashes, retired_mask
+from mimea_core.curation.onetoone import one_to_one_clashes, pair_keys, retired_mask
 from mimea_core.curation.store import UNDECIDED
 from mimea_core.data.types import MMKGPair
 
@@ -77,19 +77,20 @@ def review_queue(
     queue["state"] = UNDECIDED
     queue["note"] = ""
     if len(states):
-        st = states.set_index(["source", "target"])
-        keys = list(zip(queue["source"], queue["target"], strict=True))
-        found = [k in st.index for k in keys]
-        decided = [k for k, f in zip(keys, found, strict=True) if f]
-        if decided:
-            rows = st.loc[decided]
-            state = np.where(rows["conflict"].to_numpy(), "conflict", rows["decision"].to_numpy())
+        decided = queue[["source", "target"]].merge(
+            states[["source", "target", "decision", "conflict", "note"]], on=["source", "target"], how="left"
+        )  # states has one row per pair, so the merge keeps the queue's rows and order
+        found = decided["decision"].notna().to_numpy()
+        if found.any():
+            rows = decided[found]
+            state = np.where(rows["conflict"].astype(bool).to_numpy(), "conflict", rows["decision"].to_numpy())
             queue.loc[found, "state"] = state
             queue.loc[found, "note"] = rows["note"].to_numpy()
         clashes = one_to_one_clashes(states)
         if len(clashes):
-            clash_keys = set(zip(clashes["source"].astype(int), clashes["target"].astype(int), strict=True))
-            in_clash = [(int(s), int(t)) in clash_keys for s, t in zip(queue["source"], queue["target"], strict=True)]
+            in_clash = np.isin(
+                pair_keys(queue["source"], queue["target"]), pair_keys(clashes["source"], clashes["target"])
+            )
             queue.loc[in_clash, "state"] = "conflict"
     if len(states) or no_match:
         retired = retired_mask(queue, states, no_match) & (queue["state"] == UNDECIDED).to_numpy()

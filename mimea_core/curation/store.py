@@ -133,6 +133,15 @@ def _fold(rows: list[tuple]) -> PairState:
     return state
 
 
+def accepted_in(states: pd.DataFrame) -> np.ndarray:
+    """int64 (k, 2): the accepted, conflict-free pairs of :meth:`DecisionStore.current_state` output
+    (callers that already hold the states need not fold the log again)."""
+    if not len(states):
+        return np.zeros((0, 2), dtype=np.int64)
+    keep = states[(states["decision"] == "accept") & ~states["conflict"].astype(bool)]
+    return keep[["source", "target"]].to_numpy(dtype=np.int64).reshape(-1, 2)
+
+
 def _migrate(conn: sqlite3.Connection) -> None:
     """Bring a store written by an older version up to the current schema (columns only added):
     ``action_id`` came after the first release of both tables."""
@@ -483,9 +492,7 @@ class DecisionStore:
 
     def accepted_pairs(self) -> np.ndarray:
         """int64 (k, 2) of pairs whose current state is accept and which are not in conflict."""
-        state = self.current_state()
-        keep = state[(state["decision"] == "accept") & ~state["conflict"]]
-        return keep[["source", "target"]].to_numpy(dtype=np.int64).reshape(-1, 2)
+        return accepted_in(self.current_state())
 
     def accepted_states(self) -> list[PairState]:
         """Like :meth:`accepted_pairs`, with curators, notes and times (for exports)."""
