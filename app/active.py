@@ -1,6 +1,10 @@
 """Curator mode "active learning": the model relearns after each batch of labels.
 
-With the mode on, the queue is ordered "most informative first"; once the curator has given a batch
+With the mode on, the queue is ordered "most informative first" by the simulated curator's
+"informative" strategy (:func:`informative_queue`: :mod:`mimea_core.curation.active`, the one
+home of the strategies): sources the model is unsure of that sit among many not-yet-aligned
+neighbours, a batch spread over the graph. For each, the curator accepts the suggestion, accepts
+another target found by search, or says "no counterpart". Once the curator has given a batch
 of new labels (accepts and rejects since the model in use was trained), the model retrains in the
 background from its own weights for a few epochs (:func:`mimea_core.curation.active.relearn_config`)
 with every accepted pair as an extra seed, and the new model's ranking replaces the old one when
@@ -48,6 +52,35 @@ def accepted_in_pair(store: DecisionStore, pair: MMKGPair) -> np.ndarray:
     return pairs[keep]
 
 
+@st.cache_resource(max_entries=4)
+def kg1_structure(key: str, _pair: MMKGPair):
+    """KG1's neighbourhoods, built once per dataset (``key``: its fingerprint)."""
+    from mimea_core.curation.active import Structure
+
+    return Structure.from_kg(_pair.kg1)
+
+
+def informative_queue(queue: pd.DataFrame, pair: MMKGPair, run: RunResult | None, store: DecisionStore,
+                      batch: int = DEFAULT_BATCH) -> pd.DataFrame:
+    """``queue`` with ``informativeness`` replaced by the "informative" strategy's order: the next
+    ``batch`` sources greedily, then the rest (seeds of ``run`` and accepted sources count as aligned)."""  # fmt: skip
+    from mimea_core.curation.active import informative_rank
+
+    if len(queue) == 0:
+        return queue
+    aligned = [accepted_in_pair(store, pair)[:, 0]]
+    if run is not None:
+        aligned.append(run.seed_pairs[:, 0])
+    structure = kg1_structure(pair.fingerprint or pair.name, pair).with_aligned(np.concatenate(aligned))
+    out = queue.copy()
+    undecided = (out["state"] == "undecided").to_numpy() if "state" in out.columns else np.ones(len(out), bool)
+    rank = np.zeros(len(out))
+    if undecided.any():
+        rank[undecided] = informative_rank(out[undecided].reset_index(drop=True), structure, batch=batch)
+    out["informativeness"] = rank
+    return out
+
+
 def on_mode_change() -> None:
     """Switching the mode on orders the queue "most informative first", from its top."""
     if st.session_state.get(MODE):
@@ -87,9 +120,12 @@ def mode_panel(pair: MMKGPair, run: RunResult | None, store: DecisionStore) -> N
     c1, c2 = st.columns([3, 1])
     c1.toggle(
         "Active learning: relearn after every batch of labels", key=MODE, on_change=on_mode_change,
-        help="The queue asks for the most informative pairs first; after each batch of accepts and "
-        "rejects the model retrains from its current weights (accepted pairs become seeds; rejected "
-        "pairs leave the queue) and its new ranking replaces the old one.",
+        help="The queue asks first about the sources whose label helps most: the model is unsure of "
+        "them and they have many neighbours not aligned yet (measured against random on the Train "
+        "page). Accept the suggestion, or search KG2 for the right counterpart, or say 'no "
+        "counterpart'. After each batch of labels the model retrains from its current weights "
+        "(accepted pairs become seeds; rejected pairs leave the queue) and its new ranking replaces "
+        "the old one.",
     )  # fmt: skip
     if not st.session_state.get(MODE):
         return
@@ -132,7 +168,8 @@ def show_curve() -> None:
         return
     st.plotly_chart(charts.active_learning_curve(rows), key="al_curve")
     st.caption(
-        "Gold links as the oracle; half of the links are a test set never shown to it; start from 1% "
-        "seeds, no names; after each batch of 50 labels the model retrains from its weights. Test H@1, "
-        "mean ± sd over seeds (benchmarks/results/active_learning.md)."
+        "Gold links as the oracle: for each source a strategy picks, it gives the counterpart or 'no "
+        "counterpart', as a curator does here; half of the links are a test set never shown to it; "
+        "start from 1% seeds, no names; after each batch of 50 labels the model retrains from its "
+        "weights. Test H@1, mean ± sd over split seeds (benchmarks/results/active_learning.md)."
     )

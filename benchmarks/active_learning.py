@@ -1,16 +1,21 @@
 """Simulated curator: test H@1 against labels spent, per query strategy (issue 11).
 
-    nice -n 10 .venv/bin/python benchmarks/active_learning.py [--pair sample] [--seeds 1 2]
-        [--strategies informative "highest score" random mixed] [--budget 800]
+    nice -n 10 .venv/bin/python benchmarks/active_learning.py [--pair sample] [--seeds 1 2 3]
+        [--strategies informative "highest score" random] [--budget 800] [--oracle counterpart]
+        [--uncertainty-weight 0.5] [--centrality unaligned]
 
 Gold links are the oracle (see :mod:`mimea_core.benchmarking.active`: half of the links are a test
 set never shown to it; 1% of the links are the starting seeds; no names, so the model must learn).
-Each strategy labels batches of 50, the model retrains from its current weights for a fixed number
-of epochs after each batch, and test H@1 is recorded after 0, 50, 100, 200, 400, 800 labels.
+By default the oracle is a curator who, for each source a strategy picks, gives its counterpart or
+"no counterpart" (``--oracle pair``: judges the model's best pair right or wrong instead). Each
+strategy labels batches of 50, the model retrains from its current weights for a fixed number of
+epochs after each batch, and test H@1 is recorded after 0, 50, 100, 200, 400, 800 labels.
 
-Resumable: one JSON per (pair, seed, strategy) in ``benchmarks/results/active_learning/``; a cell
-that exists is not rerun. Writes ``benchmarks/results/active_learning.json``, ``.md`` and the curve
-``active_learning.html`` / ``.png``.
+Resumable: one JSON per (pair, seed, cell label) in ``benchmarks/results/active_learning/``; a cell
+that exists is not rerun. The cell label is the strategy, with the oracle and the "informative"
+settings added when they differ from the defaults. Writes ``benchmarks/results/active_learning.json``,
+``.md`` and the curve ``active_learning.html`` / ``.png`` from the reported split seeds; cells of
+the development seed (``DEV_SEED``, used to choose the defaults) go to ``active_learning_dev.md``.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ PAIRS = {
     "fb15k-db15k": REPO_ROOT / "datasets" / "fb15k-db15k.toml",
 }
 MODALITIES = ("graph", "relation", "attribute", "visual")  # no names: the model must learn
+DEV_SEED = 100  # split seed for choosing defaults; never reported with the others
 
 
 def split_strategy(name: str) -> tuple[str, bool]:
@@ -41,8 +47,21 @@ def split_strategy(name: str) -> tuple[str, bool]:
     return base, suffix == "negatives"
 
 
+def cell_label(strategy: str, oracle: str, query) -> str:
+    """``strategy`` plus what differs from the defaults, e.g. ``"informative (β=0, degree)"``."""
+    from mimea_core.curation.active import DEFAULT_QUERY
+
+    base, _ = split_strategy(strategy)
+    notes = []
+    if base == "informative" and query != DEFAULT_QUERY:
+        notes.append(f"β={query.uncertainty_weight:g}, {query.centrality}")
+    label = strategy + (f" ({'; '.join(notes)})" if notes else "")
+    return label if oracle == "counterpart" else f"{label} [pair oracle]"
+
+
 def cell_path(pair: str, seed: int, strategy: str) -> Path:
-    return CELLS / f"{pair}_s{seed}_{strategy.replace(' ', '-')}.json"
+    safe = "".join(c if c.isalnum() or c in "+-=.," else "-" for c in strategy.replace("β", "b"))
+    return CELLS / f"{pair}_s{seed}_{safe}.json"
 
 
 def summarise(cells: list[dict]) -> list[dict]:
@@ -105,7 +124,12 @@ def curve_figure(rows: list[dict]):
 
 
 def write_outputs(meta: dict) -> None:
-    cells = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(CELLS.glob("*.json"))]
+    every = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(CELLS.glob("*.json"))]
+    cells = [c for c in every if c["seed"] != DEV_SEED]
+    dev = [c for c in every if c["seed"] == DEV_SEED]
+    if dev:
+        write_markdown(RESULTS / "active_learning_dev.md", summarise(dev),
+                       {**meta, "setup": f"development split seed {DEV_SEED} (defaults chosen here). " + meta["setup"]})  # fmt: skip
     rows = summarise(cells)
     out = {**meta, "summary": rows, "cells": cells}
     (RESULTS / "active_learning.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
@@ -121,11 +145,16 @@ def write_outputs(meta: dict) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pair", choices=list(PAIRS), default="sample")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
-    parser.add_argument(
-        "--strategies", nargs="+", default=["informative", "highest score", "random", "mixed"]
-    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--strategies", nargs="+", default=["informative", "highest score", "random"],
+                        help="of mimea_core.curation.active.STRATEGIES, optionally with '+negatives'")  # fmt: skip
     parser.add_argument("--budget", type=int, default=800)
+    parser.add_argument("--oracle", choices=["counterpart", "pair"], default="counterpart",
+                        help="counterpart: the curator gives a picked source's counterpart (the app's mode); "
+                        "pair: the curator judges the model's best pair")  # fmt: skip
+    parser.add_argument("--uncertainty-weight", type=float, default=None,
+                        help="'informative': weight β of model uncertainty against graph centrality")  # fmt: skip
+    parser.add_argument("--centrality", choices=["unaligned", "degree", "pagerank"], default=None)
     parser.add_argument("--initial-epochs", type=int, default=60)
     parser.add_argument("--relearn-epochs", type=int, default=10)
     parser.add_argument("--summary-only", action="store_true", help="rewrite the outputs from the cells")
@@ -135,10 +164,15 @@ def main(argv: list[str] | None = None) -> None:
     from mimea_core.benchmarking.active import CHECKPOINTS, oracle_setup, run_cell
     from mimea_core.benchmarking.records import environment_stamp
     from mimea_core.config import MIMEAConfig
-    from mimea_core.curation.active import relearn
+    from mimea_core.curation.active import DEFAULT_QUERY, relearn
     from mimea_core.data import load_pair
 
     checkpoints = tuple(c for c in CHECKPOINTS if c <= args.budget)
+    query = DEFAULT_QUERY.__class__(
+        uncertainty_weight=DEFAULT_QUERY.uncertainty_weight if args.uncertainty_weight is None else args.uncertainty_weight,
+        centrality=args.centrality or DEFAULT_QUERY.centrality,
+    )  # fmt: skip
+    labels = {s: cell_label(s, args.oracle, query) for s in args.strategies}
     meta = {
         "command": shlex.join(["python", "benchmarks/active_learning.py", *(argv if argv is not None else sys.argv[1:])]),
         "env": environment_stamp(REPO_ROOT),
@@ -146,8 +180,11 @@ def main(argv: list[str] | None = None) -> None:
         "setup": (f"half of the links are test (never shown to the oracle); 1% of the links are the starting "
                   f"seeds; modalities {', '.join(MODALITIES)} (no names); {args.initial_epochs} epochs from "
                   f"scratch, then {args.relearn_epochs} epochs from the current weights after each batch of "
-                  f"50 labels; accepted pairs become seeds, rejected pairs leave the queue (and, for "
-                  f"'+negatives', train as hard negatives). Strategies: mimea_core/curation/active.py"),
+                  f"50 labels. Oracle (default): for each source a strategy picks, its gold counterpart "
+                  f"(a new seed) or 'no counterpart' (the source leaves the queue); '[pair oracle]': judges "
+                  f"the model's best pair, accepted pairs become seeds, rejected pairs leave the queue (and, "
+                  f"for '+negatives', train as hard negatives). 'informative': {query}. Strategies: "
+                  f"mimea_core/curation/active.py"),
         "runs_note": args.runs_note,
     }  # fmt: skip
     CELLS.mkdir(parents=True, exist_ok=True)
@@ -155,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
         pair = load_pair(PAIRS[args.pair])
         config = MIMEAConfig(modalities=MODALITIES)
         for seed in args.seeds:
-            todo = [s for s in args.strategies if not cell_path(args.pair, seed, s).exists()]
+            todo = [s for s in args.strategies if not cell_path(args.pair, seed, labels[s]).exists()]
             if not todo:
                 continue
             setup = oracle_setup(pair, seed)
@@ -166,12 +203,13 @@ def main(argv: list[str] | None = None) -> None:
             for strategy in todo:
                 base, negatives = split_strategy(strategy)
                 cell = run_cell(
-                    pair, cfg, setup, base, initial=initial, negatives=negatives,
+                    pair, cfg, setup, base, initial=initial, negatives=negatives, oracle=args.oracle, query=query,
                     relearn_epochs=args.relearn_epochs, checkpoints=checkpoints,
                     log=lambda m, s=seed: print(f"[seed {s}] {m}", flush=True),
                 )  # fmt: skip
-                cell.update(pair=args.pair, seed=seed, load=[round(x, 2) for x in os.getloadavg()])
-                cell_path(args.pair, seed, strategy).write_text(
+                cell.update(pair=args.pair, seed=seed, strategy=labels[strategy],
+                            load=[round(x, 2) for x in os.getloadavg()])  # fmt: skip
+                cell_path(args.pair, seed, labels[strategy]).write_text(
                     json.dumps(cell, indent=1) + "\n", encoding="utf-8"
                 )
                 write_outputs(meta)

@@ -12,7 +12,17 @@ import pytest
 import torch
 
 from mimea_core.benchmarking.active import oracle_setup, run_cell
-from mimea_core.curation.active import Labels, best_unrejected, relearn_config, select_batch
+from mimea_core.curation.active import (
+    Labels,
+    QueryConfig,
+    Structure,
+    best_unrejected,
+    informative_order,
+    relearn_config,
+    select_batch,
+)
+from mimea_core.data.types import KnowledgeGraph
+from mimea_core.errors import ConfigError
 from mimea_core.evaluation.retrain import SeededChange, seeded_change
 from mimea_core.training.loop import fit
 
@@ -30,7 +40,8 @@ def queue_frame() -> pd.DataFrame:
 def test_strategies_pick_what_they_say():
     q = queue_frame()
     assert select_batch(q, "highest score", 3)["source"].tolist() == [0, 1, 2]
-    assert select_batch(q, "informative", 3)["source"].tolist() == [7, 6, 5]  # smallest margins
+    assert select_batch(q, "uncertain", 3)["source"].tolist() == [7, 6, 5]  # smallest margins
+    assert select_batch(q, "informative", 3)["source"].tolist() == [7, 6, 5]  # no graph: uncertainty only
     mixed = select_batch(q, "mixed", 4)["source"].tolist()
     assert mixed == [0, 1, 7, 6]
     r1, r2 = select_batch(q, "random", 4, seed=3), select_batch(q, "random", 4, seed=3)
@@ -64,12 +75,12 @@ def test_relearn_config_is_a_fixed_short_budget(fast_config):
     assert cfg.epochs == 4 and cfg.time_budget is None and cfg.pseudo_start <= 4
 
 
-def test_simulated_curator_never_shows_a_test_entity(tiny_pair, fast_config):
+def test_pair_oracle_never_shows_a_test_entity(tiny_pair, fast_config):
     setup = oracle_setup(tiny_pair, seed=1)
     test = setup.split.test
     assert len(test) and not set(map(tuple, setup.known.tolist())) & set(map(tuple, test.tolist()))
     cell = run_cell(tiny_pair, fast_config, setup, "informative", initial_epochs=1, relearn_epochs=1,
-                    batch=2, checkpoints=(0, 2, 4), log=lambda _m: None)  # fmt: skip
+                    batch=2, checkpoints=(0, 2, 4), log=lambda _m: None, oracle="pair")  # fmt: skip
     assert [p["labels"] for p in cell["points"]] == [0, 2, 4]
     queried = np.array(cell["queried"])
     assert len(queried) == 4 and len({tuple(p) for p in queried.tolist()}) == 4
@@ -128,3 +139,71 @@ def test_rejected_pairs_as_hard_negatives_push_those_pairs_apart(tiny_pair, tiny
     pushed = fit(tiny_pair, cfg, tiny_split, negatives=wrong)
     assert "negative" in pushed.history[0]["losses"] and "negative" not in plain.history[0]["losses"]
     assert cosines(pushed).mean() < cosines(plain).mean()
+
+
+def star_kg(n: int, hubs: dict[int, list[int]]) -> KnowledgeGraph:
+    """``n`` entities; each hub linked to its listed neighbours (relation 0); others isolated."""
+    triples = [(h, 0, t) for h, nbs in hubs.items() for t in nbs]
+    return KnowledgeGraph(name="G", entities=[f"e{i}" for i in range(n)], names=[f"e{i}" for i in range(n)],
+                          relations=["r"], triples=np.array(triples, dtype=np.int64))  # fmt: skip
+
+
+def test_informative_prefers_central_uncertain_sources_over_isolated_ones():
+    kg = star_kg(12, {0: [4, 5, 6, 7], 1: [8, 9, 10]})  # 0 and 1 are hubs; 2, 3 isolated
+    q = pd.DataFrame({"source": [0, 1, 2, 3], "target": [100, 101, 102, 103], "rank": 1,
+                      "score": [0.5, 0.5, 0.5, 0.5], "margin": [0.1, 0.1, 0.1, 0.1],
+                      "mutual_nn": [False, False, False, False]})  # fmt: skip
+    structure = Structure.from_kg(kg)
+    assert structure.degree().tolist()[:4] == [4, 3, 0, 0]
+    assert select_batch(q, "informative", 2, structure=structure)["source"].tolist() == [0, 1]
+    # equally central: the uncertain one (small margin, not mutual best) first
+    q2 = q.assign(source=[0, 1, 2, 3], margin=[0.9, 0.1, 0.1, 0.1], mutual_nn=[True, False, False, False])
+    kg2 = star_kg(12, {0: [4, 5, 6], 1: [8, 9, 10]})
+    assert select_batch(q2, "informative", 1, structure=Structure.from_kg(kg2))["source"].tolist() == [1]
+    # centrality only (β = 0) and uncertainty only (β = 1)
+    only_graph = QueryConfig(uncertainty_weight=0.0, centrality="degree")
+    assert informative_order(q2, 1, Structure.from_kg(kg), only_graph).tolist() == [0]
+    assert informative_order(q2, 1, Structure.from_kg(kg), QueryConfig(uncertainty_weight=1.0))[0] in (1, 2, 3)
+    assert Structure.from_kg(kg).pagerank().argmax() == 0
+
+
+def test_informative_spreads_a_batch_over_unaligned_neighbourhoods():
+    # 0 and 1 share their neighbours 4..7; 2 has its own (8, 9, 10): after 0, the rest of 0's area is covered
+    kg = star_kg(12, {0: [4, 5, 6, 7], 1: [4, 5, 6, 7], 2: [8, 9, 10]})
+    q = pd.DataFrame({"source": [0, 1, 2, 3], "target": [100, 101, 102, 103], "rank": 1, "score": 0.5,
+                      "margin": 0.1, "mutual_nn": False})  # fmt: skip
+    cfg = QueryConfig(uncertainty_weight=0.5, centrality="unaligned")
+    structure = Structure.from_kg(kg)
+    assert informative_order(q, 2, structure, cfg).tolist()[0] in (0, 1)
+    # neighbours already aligned count for nothing: with 4..7 aligned, 2 is the most central source
+    aligned = Structure.from_kg(kg, aligned=np.array([4, 5, 6, 7]))
+    assert aligned.unaligned_degree()[:3].tolist() == [0, 0, 3]
+    assert informative_order(q, 1, aligned, cfg).tolist() == [2]
+    with pytest.raises(ConfigError, match="centrality"):
+        QueryConfig(centrality="closeness")
+    with pytest.raises(ConfigError, match="uncertainty_weight"):
+        QueryConfig(uncertainty_weight=2.0)
+
+
+def test_counterpart_answers_add_seeds_and_unmatched_sources():
+    labels = Labels.empty().add_answers(np.array([3, 4, 5]), np.array([30, -1, 50]))
+    assert labels.accepted.tolist() == [[3, 30], [5, 50]] and labels.unmatched.tolist() == [4]
+    assert labels.count == 3 and len(labels.rejected) == 0
+
+
+@pytest.mark.parametrize("strategy", ["informative", "random"])
+def test_counterpart_oracle_never_reveals_a_test_link(tiny_pair, fast_config, strategy):
+    """Test = gold links never shown to the oracle: no labelled pair, no queried source is a test one."""
+    setup = oracle_setup(tiny_pair, seed=1)
+    test = setup.split.test
+    cell = run_cell(tiny_pair, fast_config, setup, strategy, initial_epochs=1, relearn_epochs=1,
+                    batch=4, checkpoints=(0, 4, 8), log=lambda _m: None)  # fmt: skip
+    assert cell["oracle"] == "counterpart" and [p["labels"] for p in cell["points"]] == [0, 4, 8]
+    queried = np.array(cell["queried"])
+    assert len(queried) == 8 and len(set(queried[:, 0].tolist())) == 8  # each source asked once
+    test_pairs = set(map(tuple, test.tolist()))
+    answered = [tuple(p) for p in queried.tolist() if p[1] >= 0]
+    assert answered and not set(answered) & test_pairs
+    assert set(answered) <= set(map(tuple, setup.known.tolist()))
+    assert not np.isin(queried[:, 0], test[:, 0]).any()
+    assert cell["points"][-1]["accepted"] == len(answered)

@@ -55,3 +55,20 @@ def test_decisions_page_measures_the_effect_over_seeds_and_says_if_it_is_noise(a
     assert table["seed"].tolist() == [0, 1]
     verdicts = [m.value for m in (*at.info, *at.success, *at.warning)]
     assert any("2 seeds" in v for v in verdicts), verdicts
+
+
+def test_active_mode_orders_the_queue_by_the_simulated_curators_informative_strategy(tmp_path, tiny_pair):
+    """One home for the strategy: the app's order is curation.active's "informative" (central sources first)."""
+    import pandas as pd
+
+    from app import active
+    from mimea_core.curation import DecisionStore
+    from mimea_core.curation.active import Structure
+
+    degree = Structure.from_kg(tiny_pair.kg1).degree()
+    hub, low = int(degree.argmax()), int(degree.argmin())
+    queue = pd.DataFrame({"source": [low, hub], "target": [0, 1], "rank": 1, "score": [0.6, 0.5],
+                          "margin": [0.1, 0.1], "mutual_nn": False, "informativeness": [1.0, 0.0],
+                          "state": "undecided"})  # fmt: skip
+    out = active.informative_queue(queue, tiny_pair, None, DecisionStore(tmp_path / "d.sqlite"), batch=2)
+    assert out.sort_values("informativeness", ascending=False)["source"].tolist() == [hub, low]

@@ -28,6 +28,8 @@ cands = ranking.cands
 all_ranks = st.session_state.get("q_all_ranks", False)
 decided = store.current_state()
 queue = review_queue(cands, decided, pair, top1_only=not all_ranks, no_match=no_match)
+if st.session_state.get(active.MODE) and ranking.kind == review.MODEL:  # the measured strategy's order
+    queue = active.informative_queue(queue, pair, ranking.run, store, st.session_state.get(active.BATCH, active.DEFAULT_BATCH))
 
 
 def to_top_of_order() -> None:

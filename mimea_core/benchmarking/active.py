@@ -4,12 +4,21 @@ Setup (:func:`oracle_setup`): ``make_split(pair, 0.5, seed)`` keeps link groups 
 of the links out as the **test** set; of the other half, ``seed_fraction`` of all links are the
 starting seeds and the rest is what the oracle knows. Queries never involve a test entity: sources
 are the KG1 entities outside the test links and the seeds, candidate targets the KG2 entities
-outside the test links and the seeds. The oracle accepts a pair iff it is a gold link.
+outside the test links and the seeds.
+
+Two oracles (``ORACLES``):
+
+- ``"counterpart"`` (what the app's curator does: pick a source, search KG2, give its counterpart
+  or "no counterpart"): the strategy picks *sources*; the oracle answers with the source's gold
+  target when the known links have one, else "no counterpart". Test links are never answered:
+  their sources are not in the pool, and answers come from the known links only.
+- ``"pair"``: the strategy picks (source, best candidate) pairs; the oracle accepts a pair iff it
+  is a gold link (a weak model's uncertain pairs are nearly all wrong, so few seeds are gained).
 
 A cell (:func:`run_cell`) trains ``initial_epochs`` from scratch, then repeats: the strategy picks
-``batch`` pairs (:func:`mimea_core.curation.active.select_batch`), the oracle labels them,
-accepted pairs become extra seeds, rejected ones leave the queue, and the model retrains
-``relearn_epochs`` from its current weights. Test H@1 (standard protocol, KG1 → KG2, CSLS) is
+``batch`` rows (:func:`mimea_core.curation.active.select_batch`), the oracle labels them,
+accepted pairs become extra seeds, rejected pairs and unmatched sources leave the queue, and the
+model retrains ``relearn_epochs`` from its current weights. Test H@1 (standard protocol, KG1 → KG2, CSLS) is
 recorded at each label count in ``checkpoints``.
 """
 
@@ -23,12 +32,21 @@ import numpy as np
 
 from mimea_core.candidates import suggest
 from mimea_core.config import MIMEAConfig
-from mimea_core.curation.active import Labels, best_unrejected, relearn, select_batch
+from mimea_core.curation.active import (
+    DEFAULT_QUERY,
+    Labels,
+    QueryConfig,
+    Structure,
+    best_unrejected,
+    relearn,
+    select_batch,
+)
 from mimea_core.data.types import MMKGPair, Split
 from mimea_core.evaluation import evaluate_embeddings
 from mimea_core.inference import embed
 
 CHECKPOINTS = (0, 50, 100, 200, 400, 800)
+ORACLES = ("counterpart", "pair")
 
 
 @dataclass(frozen=True)
@@ -36,10 +54,19 @@ class OracleSetup:
     split: Split  # train = starting seeds, valid empty, test = held-out links
     known: np.ndarray  # (k, 2) gold links the oracle may confirm (never test)
 
-    def query_pools(self, accepted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """KG1 / KG2 ids left out of the queries: test entities, seeds and accepted pairs."""
-        used = np.concatenate([self.split.test, self.split.train, accepted.reshape(-1, 2)])
-        return np.unique(used[:, 0]), np.unique(used[:, 1])
+    def query_pools(self, labels: Labels) -> tuple[np.ndarray, np.ndarray]:
+        """KG1 / KG2 ids left out of the queries: test entities, seeds, accepted pairs, unmatched sources."""
+        used = np.concatenate([self.split.test, self.split.train, labels.accepted.reshape(-1, 2)])
+        return np.union1d(used[:, 0], labels.unmatched), np.unique(used[:, 1])
+
+    def answers(self, sources: np.ndarray) -> np.ndarray:
+        """The counterpart oracle: per source, its known gold target, or -1 ("no counterpart")."""
+        known = dict(zip(self.known[:, 0].tolist(), self.known[:, 1].tolist(), strict=True))
+        return np.array([known.get(int(s), -1) for s in sources], dtype=np.int64)
+
+    def structure(self, pair: MMKGPair, labels: Labels) -> Structure:
+        """KG1's graph with the seeds and accepted sources marked aligned (for "informative")."""
+        return Structure.from_kg(pair.kg1, np.concatenate([self.split.train[:, 0], labels.accepted[:, 0]]))
 
 
 def oracle_setup(pair: MMKGPair, seed: int, seed_fraction: float = 0.01) -> OracleSetup:
@@ -64,7 +91,7 @@ def test_hits1(model, pair: MMKGPair, inputs, split: Split) -> tuple[float, obje
 
 def query_queue(emb, setup: OracleSetup, labels: Labels, top_k: int = 5):
     """Per source outside the test links/seeds/accepted pairs, its best candidate not yet rejected."""
-    out1, out2 = setup.query_pools(labels.accepted)
+    out1, out2 = setup.query_pools(labels)
     sources = np.setdiff1d(np.arange(emb.num_entities[0]), out1)
     cands = suggest(emb, top_k=top_k, sources=sources, exclude_kg1=out1, exclude_kg2=out2)
     return best_unrejected(cands, labels.rejected_set())
@@ -83,11 +110,16 @@ def run_cell(
     checkpoints: tuple[int, ...] = CHECKPOINTS,
     log: Callable[[str], None] = print,
     negatives: bool = False,
+    oracle: str = "counterpart",
+    query: QueryConfig = DEFAULT_QUERY,
 ) -> dict:
     """One strategy's curve: ``{"points": [{"labels", "accepted", "hits@1", "seconds"}], ...}``.
 
-    ``negatives``: rejected pairs also train the model as hard negatives (else they only leave the queue).
+    ``negatives``: rejected pairs also train the model as hard negatives (else they only leave the
+    queue). ``oracle``: see the module docstring. ``query``: how "informative" weighs its signals.
     """
+    if oracle not in ORACLES:
+        raise ValueError(f"oracle must be one of {ORACLES}, got {oracle!r}")
     gold = {(int(s), int(t)) for s, t in setup.known}
     labels = Labels.empty()
     t0 = time.perf_counter()
@@ -106,11 +138,18 @@ def run_cell(
         if len(queue) == 0:
             break
         size = min(batch, max(checkpoints) - labels.count)
-        picked = select_batch(queue, strategy, size, seed=setup.split.seed * 1000 + round_no)
-        pairs = picked[["source", "target"]].to_numpy(np.int64)
-        right = np.array([(int(s), int(t)) in gold for s, t in pairs], dtype=bool)
-        labels = labels.add(pairs, right)
-        queried.extend(pairs.tolist())
+        picked = select_batch(queue, strategy, size, seed=setup.split.seed * 1000 + round_no,
+                              structure=setup.structure(pair, labels), query=query)  # fmt: skip
+        if oracle == "counterpart":
+            sources = picked["source"].to_numpy(np.int64)
+            targets = setup.answers(sources)
+            labels = labels.add_answers(sources, targets)
+            queried.extend(np.stack([sources, targets], axis=1).tolist())
+        else:
+            pairs = picked[["source", "target"]].to_numpy(np.int64)
+            right = np.array([(int(s), int(t)) in gold for s, t in pairs], dtype=bool)
+            labels = labels.add(pairs, right)
+            queried.extend(pairs.tolist())
         round_no += 1
         t_fit = time.perf_counter()
         fitted = relearn(pair, config, setup.split, state, labels.accepted, epochs=relearn_epochs,
@@ -127,7 +166,9 @@ def run_cell(
         "strategy": strategy + ("+negatives" if negatives else ""),
         "points": points,
         "retrain_seconds": [round(s, 2) for s in retrain_seconds],
-        "queried": queried,  # (source, target) pairs shown to the oracle, in order
+        "oracle": oracle,
+        "query": {"uncertainty_weight": query.uncertainty_weight, "centrality": query.centrality},
+        "queried": queried,  # in order: (source, target) pairs judged, or (source, answer or -1) for "counterpart"
         "seeds": len(setup.split.train),
         "test_links": len(setup.split.test),
         "total_seconds": round(time.perf_counter() - t0, 1),

@@ -1,13 +1,27 @@
-"""Active learning: which pairs to ask a curator about next, and a warm-start retrain after a batch.
+"""Active learning: which sources (or pairs) to ask a curator about next, and a warm-start retrain.
 
 The queue holds, per source, its best candidate that was not rejected (rejected pairs leave the
 queue; the source comes back with its next candidate). A *strategy* picks ``size`` of those rows:
 
-- ``"informative"``: the queue's "most informative first" order (small top-1/top-2 margin and
-  uncertain modality weights, :mod:`mimea_core.curation.queue`);
+- ``"informative"``: structure-aware uncertainty (after ActiveEA, Liu et al. 2021): a source is
+  worth asking about when the model is unsure of it **and** it sits where a new anchor reaches
+  much of the graph. Per source, with each signal a percentile rank in [0, 1]::
+
+      priority = β · uncertainty + (1 - β) · pct(centrality)
+      uncertainty = ½ · (1 - pct(margin)) + ½ · [top candidate is not its target's best source]
+
+  ``centrality`` (:class:`QueryConfig`): ``"unaligned"`` (default) counts the source's KG1
+  neighbours that are not aligned yet (neither seeds nor labelled), ``"degree"`` all its
+  neighbours, ``"pagerank"`` its PageRank. A batch is picked greedily: once a source is picked it
+  counts as aligned, so for ``"unaligned"`` its neighbours' counts drop and the rest of the batch
+  spreads over the graph instead of piling onto one hub's neighbourhood.
+  Without a graph (``structure=None``) only the uncertainty is used.
+- ``"uncertain"``: the review queue's "most informative first" order (small top-1/top-2 margin
+  and uncertain modality weights, :mod:`mimea_core.curation.queue`): the first strategy tried; on
+  a weak model nearly every such pair is wrong (see benchmarks/results/active_learning.md);
 - ``"highest score"``: the most confident pairs (confirmations);
 - ``"random"``: uniformly at random (the baseline every strategy must beat);
-- ``"mixed"``: half of the batch from each of "highest score" and "informative" (disjoint).
+- ``"mixed"``: half of the batch from each of "highest score" and "uncertain" (disjoint).
 
 :func:`relearn` retrains from the current model's weights for a fixed number of epochs with the
 accepted pairs as extra seeds (no validation: every label the curator gives is used for training).
@@ -15,18 +29,104 @@ accepted pairs as extra seeds (no validation: every label the curator gives is u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from mimea_core.config import MIMEAConfig
 from mimea_core.curation.queue import weight_uncertainty
-from mimea_core.data.types import MMKGPair, Split
+from mimea_core.data.types import KnowledgeGraph, MMKGPair, Split
+from mimea_core.errors import ConfigError
 
-STRATEGIES = ("informative", "highest score", "random", "mixed")
+STRATEGIES = ("informative", "highest score", "random", "mixed", "uncertain")
+CENTRALITIES = ("unaligned", "degree", "pagerank")
 #: Epochs of one warm-start retrain after a batch of labels (measured: < 60 s on the sample pair, 2 busy cores).
 RELEARN_EPOCHS = 10
+
+
+@dataclass(frozen=True)
+class QueryConfig:
+    """How ``"informative"`` weighs its signals (defaults chosen on split seed 100 of the sample pair)."""
+
+    uncertainty_weight: float = 0.5  # β above: 0 = graph centrality only, 1 = model uncertainty only
+    centrality: str = "unaligned"
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.uncertainty_weight <= 1.0:
+            raise ConfigError(f"uncertainty_weight must be in [0, 1], got {self.uncertainty_weight}")
+        if self.centrality not in CENTRALITIES:
+            raise ConfigError(f"centrality must be one of {CENTRALITIES}, got {self.centrality!r}")
+
+
+DEFAULT_QUERY = QueryConfig()
+
+
+@dataclass(frozen=True)
+class Structure:
+    """KG1's undirected neighbourhoods (CSR) and which KG1 entities are aligned already."""
+
+    indptr: np.ndarray  # (n + 1,)
+    indices: np.ndarray  # neighbour ids, self-loops and duplicates removed
+    aligned: np.ndarray = field(repr=False)  # bool (n,)
+
+    @classmethod
+    def from_kg(cls, kg: KnowledgeGraph, aligned: np.ndarray | None = None) -> Structure:
+        """``aligned``: KG1 ids that are seeds or labelled already."""
+        n = kg.num_entities
+        t = np.asarray(kg.triples, dtype=np.int64).reshape(-1, 3)
+        edges = np.concatenate([t[:, [0, 2]], t[:, [2, 0]]])
+        edges = np.unique(edges[edges[:, 0] != edges[:, 1]], axis=0)  # sorted by head
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(indptr, edges[:, 0] + 1, 1)
+        mask = np.zeros(n, dtype=bool)
+        if aligned is not None and len(aligned):
+            mask[np.asarray(aligned, dtype=np.int64)] = True
+        return cls(np.cumsum(indptr), edges[:, 1].copy(), mask)
+
+    def with_aligned(self, aligned: np.ndarray) -> Structure:
+        """The same graph with ``aligned`` (KG1 ids) as its aligned entities."""
+        mask = np.zeros(self.num_entities, dtype=bool)
+        mask[np.asarray(aligned, dtype=np.int64)] = True
+        return replace(self, aligned=mask)
+
+    @property
+    def num_entities(self) -> int:
+        return len(self.indptr) - 1
+
+    def neighbours(self, i: int) -> np.ndarray:
+        return self.indices[self.indptr[i] : self.indptr[i + 1]]
+
+    def degree(self) -> np.ndarray:
+        return np.diff(self.indptr).astype(float)
+
+    def unaligned_degree(self) -> np.ndarray:
+        """Per entity, how many of its neighbours are not aligned yet."""
+        counts = (~self.aligned[self.indices]).astype(float)
+        out = np.zeros(self.num_entities)
+        np.add.at(out, np.repeat(np.arange(self.num_entities), np.diff(self.indptr)), counts)
+        return out
+
+    def pagerank(self, damping: float = 0.85, iterations: int = 50) -> np.ndarray:
+        n = self.num_entities
+        deg = self.degree()
+        rows = np.repeat(np.arange(n), np.diff(self.indptr))
+        rank = np.full(n, 1.0 / max(n, 1))
+        for _ in range(iterations):
+            share = np.where(deg > 0, rank / np.maximum(deg, 1), 0.0)
+            new = np.zeros(n)
+            np.add.at(new, self.indices, share[rows])
+            rank = (1 - damping) / n + damping * (new + rank[deg == 0].sum() / n)
+        return rank
+
+    def centrality(self, kind: str) -> np.ndarray:
+        if kind == "unaligned":
+            return self.unaligned_degree()
+        if kind == "degree":
+            return self.degree()
+        if kind == "pagerank":
+            return self.pagerank()
+        raise ConfigError(f"centrality must be one of {CENTRALITIES}, got {kind!r}")
 
 
 def best_unrejected(cands: pd.DataFrame, rejected: set[tuple[int, int]]) -> pd.DataFrame:
@@ -39,15 +139,110 @@ def best_unrejected(cands: pd.DataFrame, rejected: set[tuple[int, int]]) -> pd.D
     return rows.drop_duplicates("source", keep="first").reset_index(drop=True)
 
 
+def _pct(values) -> np.ndarray:
+    """Percentile rank in (0, 1], ties averaged (pandas' ``rank(pct=True)``); NaN -> 0.5."""
+    return pd.Series(np.asarray(values, dtype=float)).rank(pct=True, method="average").fillna(0.5).to_numpy()
+
+
+def _pct_among(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """:func:`_pct` of ``values`` within a fixed ``reference`` sample (sorted), ties averaged."""
+    below = np.searchsorted(reference, values, side="left")
+    upto = np.searchsorted(reference, values, side="right")
+    return (below + 1 + upto) / 2 / len(reference)
+
 def informativeness(queue: pd.DataFrame) -> np.ndarray:
-    """½ · (1 - pct(margin)) + ½ · pct(weight uncertainty), as in the review queue."""
-    margin_pct = queue["margin"].rank(pct=True, method="average").fillna(0.5)
-    unc_pct = pd.Series(weight_uncertainty(queue)).rank(pct=True, method="average").fillna(0.5)
-    return (0.5 * (1 - margin_pct) + 0.5 * unc_pct).to_numpy(float)
+    """½ · (1 - pct(margin)) + ½ · pct(weight uncertainty), as in the review queue ("uncertain")."""
+    return 0.5 * (1 - _pct(queue["margin"])) + 0.5 * _pct(weight_uncertainty(queue))
 
 
-def select_batch(queue: pd.DataFrame, strategy: str, size: int, seed: int = 0) -> pd.DataFrame:
-    """``size`` rows of ``queue`` (one row per source, e.g. :func:`best_unrejected`) by ``strategy``."""
+def model_uncertainty(queue: pd.DataFrame) -> np.ndarray:
+    """½ · (1 - pct(margin)) + ½ · [not mutual best]: an ambiguous ranking, or one the reverse
+    direction disagrees with (the top target prefers another source)."""
+    margin = 1 - _pct(queue["margin"])
+    if "mutual_nn" not in queue.columns:
+        return margin
+    return 0.5 * margin + 0.5 * (~queue["mutual_nn"].astype(bool).to_numpy())
+
+
+def informative_priority(
+    queue: pd.DataFrame, structure: Structure | None = None, query: QueryConfig = DEFAULT_QUERY,
+    centrality: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per row, β · uncertainty + (1 - β) · pct(centrality of its source); higher = ask first.
+
+    ``centrality``: per KG1 entity (default: ``structure.centrality(query.centrality)``).
+    Without a graph: the uncertainty alone.
+    """  # fmt: skip
+    unc = model_uncertainty(queue)
+    if structure is None and centrality is None:
+        return unc
+    if centrality is None:
+        centrality = structure.centrality(query.centrality)
+    beta = query.uncertainty_weight
+    return beta * unc + (1 - beta) * _pct(centrality[queue["source"].to_numpy(np.int64)])
+
+
+def informative_order(
+    queue: pd.DataFrame, size: int, structure: Structure | None = None, query: QueryConfig = DEFAULT_QUERY
+) -> np.ndarray:
+    """Row positions of the ``size`` most informative sources (see the module docstring), best first.
+
+    With ``"unaligned"`` centrality the batch is greedy: a picked source counts as aligned, so its
+    neighbours' counts drop by one before the next pick.
+    """
+    size = min(size, len(queue))
+    score = queue["score"].to_numpy(float)
+    if structure is None or query.centrality != "unaligned":
+        return np.lexsort((-score, -informative_priority(queue, structure, query)))[:size]
+    sources = queue["source"].to_numpy(np.int64)
+    cent = structure.centrality("unaligned")
+    unc, beta = model_uncertainty(queue), query.uncertainty_weight
+    reference = np.sort(cent[sources])  # percentiles among the queue at the batch's start
+    taken = np.zeros(len(queue), dtype=bool)
+    chosen: list[int] = []
+    for _ in range(size):
+        priority = beta * unc + (1 - beta) * _pct_among(cent[sources], reference)
+        priority[taken] = -np.inf
+        ties = np.flatnonzero(priority == priority.max())
+        best = int(ties[np.argmax(score[ties])])  # the first of the highest score, as lexsort
+        chosen.append(best)
+        taken[best] = True
+        cent = cent.copy()
+        cent[structure.neighbours(int(sources[best]))] -= 1
+    return np.array(chosen, dtype=np.int64)
+
+
+def informative_rank(
+    queue: pd.DataFrame, structure: Structure | None, query: QueryConfig = DEFAULT_QUERY, batch: int = 50
+) -> np.ndarray:
+    """A score in (0, 1] per row whose descending order is "informative"'s: the greedy batch of
+    ``batch`` first (:func:`informative_order`), then the rest by :func:`informative_priority`."""
+    n = len(queue)
+    if n == 0:
+        return np.zeros(0)
+    first = informative_order(queue, min(batch, n), structure, query)
+    rest_mask = np.ones(n, dtype=bool)
+    rest_mask[first] = False
+    rest = np.flatnonzero(rest_mask)
+    pr = informative_priority(queue, structure, query)[rest]
+    rest = rest[np.lexsort((-queue["score"].to_numpy(float)[rest], -pr))]
+    out = np.empty(n)
+    out[np.concatenate([first, rest])] = (n - np.arange(n)) / n
+    return out
+
+def select_batch(
+    queue: pd.DataFrame,
+    strategy: str,
+    size: int,
+    seed: int = 0,
+    *,
+    structure: Structure | None = None,
+    query: QueryConfig = DEFAULT_QUERY,
+) -> pd.DataFrame:
+    """``size`` rows of ``queue`` (one row per source, e.g. :func:`best_unrejected`) by ``strategy``.
+
+    ``structure``: KG1's graph and its aligned entities, for ``"informative"``.
+    """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     if len(queue) <= size:
@@ -55,12 +250,13 @@ def select_batch(queue: pd.DataFrame, strategy: str, size: int, seed: int = 0) -
     if strategy == "random":
         idx = np.random.default_rng(seed).choice(len(queue), size=size, replace=False)
         return queue.iloc[np.sort(idx)].reset_index(drop=True)
+    if strategy == "informative":
+        return queue.iloc[informative_order(queue, size, structure, query)].reset_index(drop=True)
     by_score = np.lexsort((-queue["margin"].fillna(0).to_numpy(float), -queue["score"].to_numpy(float)))
-    info = informativeness(queue)
-    by_info = np.lexsort((-queue["score"].to_numpy(float), -info))
+    by_info = np.lexsort((-queue["score"].to_numpy(float), -informativeness(queue)))
     if strategy == "highest score":
         chosen = by_score[:size]
-    elif strategy == "informative":
+    elif strategy == "uncertain":
         chosen = by_info[:size]
     else:  # mixed: half confirmations, half uncertain pairs
         top = list(by_score[: size // 2])
@@ -70,27 +266,45 @@ def select_batch(queue: pd.DataFrame, strategy: str, size: int, seed: int = 0) -
     return queue.iloc[chosen].reset_index(drop=True)
 
 
+def _pairs(values=None) -> np.ndarray:
+    return np.zeros((0, 2), dtype=np.int64) if values is None else np.asarray(values, dtype=np.int64).reshape(-1, 2)
+
+
 @dataclass(frozen=True)
 class Labels:
-    """A curator's (or an oracle's) labels so far: accepted pairs become seeds, rejected ones leave the queue."""
+    """A curator's (or an oracle's) labels so far.
+
+    Accepted pairs become seeds; rejected pairs leave the queue; ``unmatched`` sources were
+    answered "no counterpart in KG2" and leave it too. Each judged pair and each answered source
+    is one label.
+    """
 
     accepted: np.ndarray  # (k, 2)
     rejected: np.ndarray  # (r, 2)
+    unmatched: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # (u,) KG1 ids
 
     @classmethod
     def empty(cls) -> Labels:
-        return cls(np.zeros((0, 2), dtype=np.int64), np.zeros((0, 2), dtype=np.int64))
+        return cls(_pairs(), _pairs())
 
     @property
     def count(self) -> int:
-        return len(self.accepted) + len(self.rejected)
+        return len(self.accepted) + len(self.rejected) + len(self.unmatched)
 
     def add(self, pairs: np.ndarray, right: np.ndarray) -> Labels:
-        pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-        right = np.asarray(right, dtype=bool)
+        """Judged pairs: ``right[i]`` says whether ``pairs[i]`` is a match."""
+        pairs, right = _pairs(pairs), np.asarray(right, dtype=bool)
+        return Labels(np.concatenate([self.accepted, pairs[right]]), np.concatenate([self.rejected, pairs[~right]]),
+                      self.unmatched)  # fmt: skip
+
+    def add_answers(self, sources: np.ndarray, targets: np.ndarray) -> Labels:
+        """Answered sources: ``targets[i]`` is the counterpart of ``sources[i]``, or -1 for none."""
+        sources, targets = np.asarray(sources, dtype=np.int64), np.asarray(targets, dtype=np.int64)
+        found = targets >= 0
         return Labels(
-            np.concatenate([self.accepted, pairs[right]]), np.concatenate([self.rejected, pairs[~right]])
-        )
+            np.concatenate([self.accepted, np.stack([sources[found], targets[found]], axis=1)]),
+            self.rejected, np.concatenate([self.unmatched, sources[~found]]),
+        )  # fmt: skip
 
     def rejected_set(self) -> set[tuple[int, int]]:
         return {(int(s), int(t)) for s, t in self.rejected}
