@@ -68,18 +68,21 @@ def summarise(cells: list[dict]) -> list[dict]:
     """Mean and spread of H@1 per (pair, strategy, labels) over seeds."""
     groups: dict[tuple, list[float]] = {}
     accepted: dict[tuple, list[int]] = {}
+    seeds: dict[tuple, list[int]] = {}
     for cell in cells:
         for p in cell["points"]:
             key = (cell["pair"], cell["strategy"], p["labels"])
             groups.setdefault(key, []).append(p["hits@1"])
             accepted.setdefault(key, []).append(p["accepted"])
+            seeds.setdefault(key, []).append(cell["seed"])
     rows = []
     for (pair, strategy, labels), values in sorted(groups.items()):
         rows.append({
             "pair": pair, "strategy": strategy, "labels": labels, "n_seeds": len(values),
             "hits@1_mean": statistics.fmean(values),
             "hits@1_sd": statistics.stdev(values) if len(values) > 1 else 0.0,
-            "hits@1": values, "accepted_mean": statistics.fmean(accepted[(pair, strategy, labels)]),
+            "hits@1": values, "seeds": seeds[(pair, strategy, labels)],
+            "accepted_mean": statistics.fmean(accepted[(pair, strategy, labels)]),
         })  # fmt: skip
     return rows
 
@@ -101,7 +104,31 @@ def write_markdown(path: Path, rows: list[dict], meta: dict) -> None:
         per = ", ".join(f"{v:.3f}" for v in r["hits@1"])
         lines.append(f"| {r['pair']} | {r['strategy']} | {r['labels']} | {r['accepted_mean']:.0f} | "
                      f"{r['hits@1_mean']:.3f} ± {r['hits@1_sd']:.3f} | {per} |")  # fmt: skip
+    lines += paired_differences(rows)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def paired_differences(rows: list[dict], baseline: str = "random") -> list[str]:
+    """Markdown lines: each strategy minus ``baseline`` at equal labels, paired by split seed."""
+    by_key = {(r["pair"], r["strategy"], r["labels"]): r for r in rows}
+    out = []
+    for (pair, strategy, labels), r in sorted(by_key.items()):
+        base = by_key.get((pair, baseline, labels))
+        if strategy == baseline or base is None or labels == 0:
+            continue
+        common = sorted(set(r["seeds"]) & set(base["seeds"]))
+        diffs = [r["hits@1"][r["seeds"].index(s)] - base["hits@1"][base["seeds"].index(s)] for s in common]
+        if not diffs:
+            continue
+        sd = statistics.stdev(diffs) if len(diffs) > 1 else 0.0
+        wins = sum(d > 0 for d in diffs)
+        out.append(f"| {pair} | {strategy} | {labels} | {statistics.fmean(diffs):+.3f} ± {sd:.3f} | "
+                   f"{wins} of {len(diffs)} |")  # fmt: skip
+    if not out:
+        return []
+    head = ["", f"Minus {baseline} at equal labels, paired by split seed:", "",
+            "| pair | strategy | labels | H@1 difference mean ± sd | seeds where higher |", "|---|---|---:|---:|---|"]  # fmt: skip
+    return head + out
 
 
 def curve_figure(rows: list[dict]):

@@ -116,12 +116,21 @@ def test_benchmark_script_summarises_cells_into_json_markdown_and_plot(tmp_path,
         cell = {"pair": "sample", "seed": seed, "strategy": "random",
                 "points": [{"labels": 0, "accepted": 0, "hits@1": h}, {"labels": 50, "accepted": 5, "hits@1": h + .1}]}  # fmt: skip
         mod.cell_path("sample", seed, "random").write_text(json.dumps(cell))
+        better = {**cell, "strategy": "informative",
+                  "points": [{**p, "hits@1": p["hits@1"] + .05 * seed} for p in cell["points"]]}  # fmt: skip
+        mod.cell_path("sample", seed, "informative").write_text(json.dumps(better))
+    dev = {"pair": "sample", "seed": mod.DEV_SEED, "strategy": "random", "points": [{"labels": 0, "accepted": 0, "hits@1": .9}]}
+    mod.cell_path("sample", mod.DEV_SEED, "random").write_text(json.dumps(dev))
     mod.main(["--summary-only"])
     out = json.loads((tmp_path / "active_learning.json").read_text())
-    row = next(r for r in out["summary"] if r["labels"] == 50)
+    row = next(r for r in out["summary"] if r["labels"] == 50 and r["strategy"] == "random")
     assert row["n_seeds"] == 2 and row["hits@1_mean"] == pytest.approx(0.25)
     assert out["command"].startswith("python benchmarks/active_learning.py") and out["env"]["commit"]
-    assert "| sample | random | 50 |" in (tmp_path / "active_learning.md").read_text()
+    text = (tmp_path / "active_learning.md").read_text()
+    assert "| sample | random | 50 |" in text
+    assert "| sample | informative | 50 | +0.075 ± 0.035 | 2 of 2 |" in text  # paired by split seed
+    assert all(mod.DEV_SEED not in r["seeds"] for r in out["summary"])  # the development seed is kept apart
+    assert "| sample | random | 0 | 0 | 0.900" in (tmp_path / "active_learning_dev.md").read_text()
     assert (tmp_path / "active_learning.html").is_file()
 
 
