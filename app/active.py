@@ -36,10 +36,11 @@ LABEL_PREFIX = "relearning"
 CURVE = state.REPO_ROOT / "benchmarks" / "results" / "active_learning.json"
 
 
-def labels_given(store: DecisionStore) -> int:
-    """Pairs whose current state is accept or reject (what a model can learn from)."""
+def labels_given(store: DecisionStore, no_match: int = 0) -> int:
+    """Pairs whose current state is accept or reject, plus ``no_match`` sources answered "no
+    counterpart" (each is one label, as in the simulated curator's counterpart oracle)."""
     current = store.current_state()
-    return int(current["decision"].isin(["accept", "reject"]).sum()) if len(current) else 0
+    return (int(current["decision"].isin(["accept", "reject"]).sum()) if len(current) else 0) + no_match
 
 
 def labels_seen(run: RunResult) -> int:
@@ -115,8 +116,10 @@ def start_relearning(pair: MMKGPair, run: RunResult, store: DecisionStore, label
     )  # fmt: skip
 
 
-def mode_panel(pair: MMKGPair, run: RunResult | None, store: DecisionStore) -> None:
-    """The toggle, the batch size, the count to the next relearning, and the relearning itself."""
+def mode_panel(pair: MMKGPair, run: RunResult | None, store: DecisionStore, no_match: int = 0) -> None:
+    """The toggle, the batch size, the count to the next relearning, and the relearning itself.
+
+    ``no_match``: how many sources the curator has answered "no counterpart" (labels too)."""
     c1, c2 = st.columns([3, 1])
     c1.toggle(
         "Active learning: relearn after every batch of labels", key=MODE, on_change=on_mode_change,
@@ -137,7 +140,7 @@ def mode_panel(pair: MMKGPair, run: RunResult | None, store: DecisionStore) -> N
     if job is not None and job.running:
         state.watch_job(job, "{label}: epoch {epoch}/{max_epochs}. The queue updates when it ends.")
         return
-    given = labels_given(store)
+    given = labels_given(store, no_match)
     new = given - labels_seen(run)
     failed = job is not None and job.label.startswith(LABEL_PREFIX) and job.snapshot().status == "failed"
     if failed:  # do not retry on every page run

@@ -72,3 +72,13 @@ def test_active_mode_orders_the_queue_by_the_simulated_curators_informative_stra
                           "state": "undecided"})  # fmt: skip
     out = active.informative_queue(queue, tiny_pair, None, DecisionStore(tmp_path / "d.sqlite"), batch=2)
     assert out.sort_values("informativeness", ascending=False)["source"].tolist() == [hub, low]
+
+
+def test_a_no_counterpart_answer_counts_as_a_label(tmp_path):
+    from app import active
+    from mimea_core.curation import DecisionStore
+
+    store = DecisionStore(tmp_path / "d.sqlite")
+    store.record(0, 1, "accept", "me")
+    store.record(2, 3, "skip", "me")
+    assert active.labels_given(store) == 1 and active.labels_given(store, no_match=2) == 3

@@ -22,8 +22,8 @@ active.adopt_finished(pair)  # a relearned model (active learning) is used befor
 ranking = review.current_ranking(pair)
 review.ranking_note(pair, ranking)
 store = state.decision_store(pair)
-active.mode_panel(pair, ranking.run, store)
 no_match = store.no_counterpart_sources()
+active.mode_panel(pair, ranking.run, store, len(no_match))
 cands = ranking.cands
 all_ranks = st.session_state.get("q_all_ranks", False)
 decided = store.current_state()
