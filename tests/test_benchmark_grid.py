@@ -75,7 +75,7 @@ def test_ablation_grid_cells_seeds_and_variants():
         ("FB15K-DB15K", 0.2), ("FB15K-DB15K", 0.05), ("FB15K-YAGO15K", 0.2),
     }  # fmt: skip
     assert {c.variant.name for c in cells} == {
-        "full", "no_ot", "uniform_fusion", "attention_fusion", "no_modal_contrastive", "no_cross_modal",
+        "full", "no_ot", "uniform_fusion", "attention_fusion", "no_modal_contrastive", "with_cross_modal",
         "no_pseudo_seeding", "stable_pseudo",
     }  # fmt: skip
     assert len(cells) == 3 * len(ABLATIONS) * 3
@@ -89,7 +89,7 @@ def test_ablation_variants_each_change_the_train_command_at_equal_budget(tmp_pat
     cells = [c for c in GRIDS["ablations"].cells() if c.seed_ratio == 0.2 and c.split_seed == 1]
     commands = {c.variant.name: tuple(train_command(c, options)) for c in cells if c.dataset == "FB15K-DB15K"}
     assert len(set(commands.values())) == len(ABLATIONS)
-    assert "--no-ot" in commands["no_ot"] and "--no-cross-modal" in commands["no_cross_modal"]
+    assert "--no-ot" in commands["no_ot"] and "--cross-modal" in commands["with_cross_modal"]
     for cmd in commands.values():  # the same fixed epoch budget, early stopping off, no time limit
         assert cmd[cmd.index("--epochs") + 1] == "7" and "patience=7" in cmd and "--time-budget" not in cmd
     modal = {c.variant.name: train_command(c, options) for c in GRIDS["modalities"].cells()}

@@ -52,7 +52,7 @@ class Variant:
     description: str = ""
 
 
-FULL = Variant("full", (), "full MIMEA (graph, relation, attribute, value; no names)")
+FULL = Variant("full", (), "full MIMEA (graph, relation, attribute, value; no names; no cross-modal attention)")
 
 # Each MIMEA module switched off (or replaced) in turn; a new module's ablation is one more entry.
 ABLATIONS: tuple[Variant, ...] = (
@@ -61,7 +61,7 @@ ABLATIONS: tuple[Variant, ...] = (
     Variant("uniform_fusion", ("--fusion", "uniform"), "uniform modality weights instead of Beta fusion"),
     Variant("attention_fusion", ("--fusion", "attention"), "plain attention fusion, no Beta weights"),
     Variant("no_modal_contrastive", ("--no-modal-contrastive",), "without per-modality contrastive terms"),
-    Variant("no_cross_modal", ("--no-cross-modal",), "without cross-modal attention between modalities"),
+    Variant("with_cross_modal", ("--cross-modal",), "with cross-modal attention between modalities (off by default)"),
     Variant("no_pseudo_seeding", ("--no-pseudo-seeding",), "without iterative pseudo-seeding"),
     Variant("stable_pseudo", ("--pseudo-method", "stable"), "pseudo-seeds accumulated, confirmed twice (CSLS)"),
 )
