@@ -102,6 +102,12 @@ class MIMEAConfig:
     # (:mod:`mimea_core.training.bootstrap`), at most pseudo_cap new pairs per mining
     pseudo_method: str = "mnn"
     pseudo_cap: int | None = None
+    # --- label-free anchors (:mod:`mimea_core.training.anchors`) ----------------------------------
+    # mutual nearest pairs of the exact value-token cosine, mined before training and trained on
+    # from epoch 1; kept when they share >= anchor_min_shared tokens and their margin > anchor_margin
+    value_anchors: bool = False
+    anchor_min_shared: int = 4
+    anchor_margin: float = 0.05
     # --- reproducibility / placement -------------------------------------------------------
     seed: int = 0
     device: str = "auto"
@@ -138,6 +144,11 @@ class MIMEAConfig:
             raise ConfigError(f"graph_fanout must be >= 0 (0 = the whole graph), got {self.graph_fanout}")
         if self.pseudo_cap is not None and self.pseudo_cap < 1:
             raise ConfigError(f"pseudo_cap must be >= 1 (or null), got {self.pseudo_cap}")
+        if self.anchor_min_shared < 1 or not 0 <= self.anchor_margin < 1:
+            raise ConfigError(
+                f"anchor_min_shared must be >= 1 and anchor_margin in [0, 1), got "
+                f"{self.anchor_min_shared} and {self.anchor_margin}"
+            )
         if self.device not in DEVICES:
             raise ConfigError(f"unknown device {self.device!r}; expected one of {', '.join(DEVICES)}")
         if self.dim % self.fusion_heads or self.dim % self.graph_heads:

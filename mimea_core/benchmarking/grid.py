@@ -64,6 +64,7 @@ ABLATIONS: tuple[Variant, ...] = (
     Variant("with_cross_modal", ("--cross-modal",), "with cross-modal attention between modalities (off by default)"),
     Variant("no_pseudo_seeding", ("--no-pseudo-seeding",), "without iterative pseudo-seeding"),
     Variant("stable_pseudo", ("--pseudo-method", "stable"), "pseudo-seeds accumulated, confirmed twice (CSLS)"),
+    Variant("value_anchors", ("--value-anchors",), "label-free anchors from agreeing attribute values, from epoch 1"),
 )
 
 MODALITY_VARIANTS: tuple[Variant, ...] = (

@@ -62,6 +62,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "mutual CSLS neighbours confirmed in two successive minings")  # fmt: skip
     p.add_argument("--pseudo-cap", type=int, default=_DEFAULTS.pseudo_cap,
                    help="most new pseudo-seeds per mining (stable method; default no cap)")  # fmt: skip
+    p.add_argument("--value-anchors", dest="value_anchors", action=argparse.BooleanOptionalAction,
+                   default=_DEFAULTS.value_anchors,
+                   help="label-free anchors: mutual nearest pairs of agreeing attribute values, mined "
+                   "before training and trained on from epoch 1 (--anchor-min-shared, --anchor-margin)")  # fmt: skip
+    p.add_argument("--anchor-min-shared", type=int, default=_DEFAULTS.anchor_min_shared,
+                   help="value anchors: fewest shared value tokens of a pair (one agreeing value gives 2-3)")  # fmt: skip
+    p.add_argument("--anchor-margin", type=float, default=_DEFAULTS.anchor_margin,
+                   help="value anchors: least gap between the best and second-best cosine (row and column)")  # fmt: skip
     p.add_argument("--value-frozen", dest="value_frozen", action=argparse.BooleanOptionalAction,
                    default=_DEFAULTS.value_frozen,
                    help="value modality: keep the random token map (label-free) rather than learn it")  # fmt: skip
@@ -99,6 +107,8 @@ def config_from_args(args: argparse.Namespace) -> MIMEAConfig:
         modalities=modalities, fusion=args.fusion, use_ot=args.use_ot,
         modal_contrastive=args.modal_contrastive, cross_modal=args.cross_modal,
         pseudo_seeding=args.pseudo_seeding, pseudo_method=args.pseudo_method, pseudo_cap=args.pseudo_cap,
+        value_anchors=args.value_anchors, anchor_min_shared=args.anchor_min_shared,
+        anchor_margin=args.anchor_margin,
         value_frozen=args.value_frozen, structure_frozen=args.structure_frozen,
         graph_encoder=args.graph_encoder, graph_fanout=args.graph_fanout, dim=args.dim,
         batch_size=args.batch_size, lr=args.lr, tau=args.tau, epochs=args.epochs, seed=args.seed,

@@ -23,6 +23,7 @@ from mimea_core.data.types import MMKGPair, Split
 from mimea_core.errors import ConfigError
 from mimea_core.evaluation import validation_mrr
 from mimea_core.model import MIMEAModel, ModelInputs, Vocab, available_modalities, build_vocab, prepare_inputs
+from mimea_core.training.anchors import AnchorResult, value_anchors
 from mimea_core.training.bootstrap import Bootstrapper
 from mimea_core.training.distributed import current_world
 from mimea_core.training.early_stopping import EarlyStopping
@@ -51,6 +52,7 @@ class FitResult:
     best_valid_mrr: float | None  # None without validation pairs
     stop_reason: str  # "max epochs", "early stopping", "time budget" or "cancelled"
     train_seconds: float
+    anchors: AnchorResult | None = None  # label-free anchors trained on (config.value_anchors)
 
 
 def peak_rss_mb() -> float:
@@ -131,6 +133,12 @@ def fit(
 
     vocab = build_vocab(pair, config.relation_topk, config.attribute_topk)
     seeds = np.concatenate([np.asarray(split.train, dtype=np.int64).reshape(-1, 2), extra])
+    valid = np.asarray(split.valid, dtype=np.int64).reshape(-1, 2)
+    anchors = None
+    if config.value_anchors:
+        anchors = value_anchors(pair, seeds[:, 0], seeds[:, 1], min_shared=config.anchor_min_shared,
+                                min_margin=config.anchor_margin, valid=valid)  # fmt: skip
+        seeds = np.concatenate([seeds, anchors.pairs])  # trained on like seeds; never re-mined
     if "structure" in config.modalities:
         vocab.structure_seeds = seeds  # training seeds only: never validation or test links
     modalities = available_modalities(config, vocab)
@@ -147,7 +155,6 @@ def fit(
     free1 = np.setdiff1d(np.arange(n1), seeds[:, 0])
     free2 = np.setdiff1d(np.arange(pair.kg2.num_entities), seeds[:, 1])
     pseudo = np.zeros((0, 2), dtype=np.int64)
-    valid = np.asarray(split.valid, dtype=np.int64).reshape(-1, 2)
     booster = None
     if config.pseudo_method == "stable":
         booster = Bootstrapper(seeds, (n1, pair.kg2.num_entities), valid, stable=True,
@@ -155,7 +162,8 @@ def fit(
     offset = np.array([0, n1], dtype=np.int64)
     stopper = EarlyStopping(config.patience)
     history: list[dict[str, Any]] = []
-    t_train = time.perf_counter()
+    # the anchors' mining counts as training time (it replaces part of what training would learn)
+    t_train = time.perf_counter() - (anchors.seconds if anchors is not None else 0.0)
     stop_reason = "max epochs"
     epoch = 0
 
@@ -231,6 +239,8 @@ def fit(
             "pseudo_seeds": int(len(pseudo)),
             "steps": steps,
             "pseudo_valid_precision": booster.rounds[-1].valid_precision if booster and booster.rounds else None,
+            "anchor_seeds": int(len(anchors.pairs)) if anchors is not None else 0,
+            "anchor_valid_precision": anchors.valid_precision if anchors is not None else None,
             "epoch_seconds": time.perf_counter() - t_epoch,
             "elapsed_s": time.perf_counter() - t_train,
         }
@@ -254,5 +264,5 @@ def fit(
         model=model, vocab=vocab, modalities=list(modalities), inputs=inputs, device=device,
         history=history, extra_seeds=extra, pseudo_seeds=pseudo, epochs=epoch, best_epoch=stopper.best_epoch,
         best_valid_mrr=stopper.best_score if len(valid) else None, stop_reason=stop_reason,
-        train_seconds=train_seconds,
+        train_seconds=train_seconds, anchors=anchors,
     )  # fmt: skip
