@@ -38,6 +38,7 @@ OT_TARGETS = ("joint", "cross_kg")
 MODAL_WEIGHTINGS = ("pair", "batch")
 DEVICES = ("auto", "cpu", "cuda")
 PSEUDO_METHODS = ("mnn", "stable")
+DECODINGS = ("csls", "sinkhorn")  # the same as mimea_core.evaluation.decoding.DECODINGS (no torch here)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,12 @@ class MIMEAConfig:
     value_anchors: bool = False
     anchor_min_shared: int = 4
     anchor_margin: float = 0.05
+    # --- decoding of the test matrix at evaluation (:mod:`mimea_core.evaluation.decoding`) --------
+    # "csls": rank by CSLS (the standard); "sinkhorn": rank the standard protocol by the entropic
+    # transport plan of the cosine matrix (decoding_reg, decoding_iters); open / one-to-one stay CSLS
+    decoding: str = "csls"
+    decoding_reg: float = 0.05
+    decoding_iters: int = 20
     # --- reproducibility / placement -------------------------------------------------------
     seed: int = 0
     device: str = "auto"
@@ -142,6 +149,12 @@ class MIMEAConfig:
             )
         if self.graph_fanout < 0:
             raise ConfigError(f"graph_fanout must be >= 0 (0 = the whole graph), got {self.graph_fanout}")
+        if self.decoding not in DECODINGS:
+            raise ConfigError(f"unknown decoding {self.decoding!r}; expected one of {', '.join(DECODINGS)}")
+        if not self.decoding_reg > 0 or self.decoding_iters < 1:
+            raise ConfigError(
+                f"decoding_reg must be > 0 and decoding_iters >= 1, got {self.decoding_reg} and {self.decoding_iters}"
+            )
         if self.pseudo_cap is not None and self.pseudo_cap < 1:
             raise ConfigError(f"pseudo_cap must be >= 1 (or null), got {self.pseudo_cap}")
         if self.anchor_min_shared < 1 or not 0 <= self.anchor_margin < 1:

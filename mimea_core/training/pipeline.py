@@ -64,7 +64,12 @@ def _train(
     t_eval = time.perf_counter()
     with torch_threads(config.eval_threads):
         emb = embed(fitted.model, pair, inputs=fitted.inputs)
-        scores = AlignmentMetrics.from_dict(evaluate_embeddings(emb, split, csls_k=3, device=fitted.device))
+        scores = AlignmentMetrics.from_dict(
+            evaluate_embeddings(
+                emb, split, csls_k=3, device=fitted.device, decoding=config.decoding,
+                decoding_reg=config.decoding_reg, decoding_iters=config.decoding_iters,
+            )  # fmt: skip
+        )
     eval_seconds = time.perf_counter() - t_eval
     log.info("test evaluation took %.1f s", eval_seconds)
     metrics = scores.with_run(
