@@ -7,7 +7,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from mimea_core.config import DECODINGS, DEVICES, PSEUDO_METHODS, MIMEAConfig
+from mimea_core.config import DECODINGS, DEVICES, PSEUDO_METHODS, VALID_POOLS, MIMEAConfig
 from mimea_core.errors import ConfigError
 from mimea_core.registry import FUSIONS, GRAPH_ENCODERS, MODALITY_ENCODERS, choices_help
 
@@ -70,6 +70,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="value anchors: fewest shared value tokens of a pair (one agreeing value gives 2-3)")  # fmt: skip
     p.add_argument("--anchor-margin", type=float, default=_DEFAULTS.anchor_margin,
                    help="value anchors: least gap between the best and second-best cosine (row and column)")  # fmt: skip
+    p.add_argument("--valid-pool", choices=VALID_POOLS, default=_DEFAULTS.valid_pool,
+                   help="model selection: rank validation sources among the validation targets (valid) "
+                   "or among every KG2 entity that is not a training seed (open)")  # fmt: skip
     p.add_argument("--decoding", choices=DECODINGS, default=_DEFAULTS.decoding,
                    help="ranking of the test matrix: csls, or sinkhorn (entropic transport plan of the "
                    "cosine matrix, --decoding-reg; standard protocol headline, open and one-to-one stay CSLS)")  # fmt: skip
@@ -114,6 +117,7 @@ def config_from_args(args: argparse.Namespace) -> MIMEAConfig:
         pseudo_seeding=args.pseudo_seeding, pseudo_method=args.pseudo_method, pseudo_cap=args.pseudo_cap,
         value_anchors=args.value_anchors, anchor_min_shared=args.anchor_min_shared,
         anchor_margin=args.anchor_margin, decoding=args.decoding, decoding_reg=args.decoding_reg,
+        valid_pool=args.valid_pool,
         value_frozen=args.value_frozen, structure_frozen=args.structure_frozen,
         graph_encoder=args.graph_encoder, graph_fanout=args.graph_fanout, dim=args.dim,
         batch_size=args.batch_size, lr=args.lr, tau=args.tau, epochs=args.epochs, seed=args.seed,

@@ -292,8 +292,11 @@ def csls_topk_support(
     return edges[first, 0], edges[first, 1], scores[first].astype(np.float64), broken
 
 
-def validation_mrr(emb_or_arrays: Embeddings | tuple[Any, Any], pairs: Any, csls_k: int = 3) -> float:
-    """MRR of KG1 → KG2 CSLS ranking of ``pairs`` among their own targets (standard protocol).
+def validation_mrr(
+    emb_or_arrays: Embeddings | tuple[Any, Any], pairs: Any, csls_k: int = 3, candidates: Any = None
+) -> float:
+    """MRR of KG1 → KG2 CSLS ranking of ``pairs`` among their own targets (standard protocol), or
+    among ``candidates`` (KG2 ids, which must hold every target of ``pairs``) when given.
 
     Cheap enough for every epoch (one chunked pass over a validation-sized matrix). Accepts an
     :class:`Embeddings` or ``(E1, E2)`` numpy arrays / torch tensors (any device; rows are
@@ -307,5 +310,6 @@ def validation_mrr(emb_or_arrays: Embeddings | tuple[Any, Any], pairs: Any, csls
         return float("nan")
     with torch.no_grad():
         A, B = normalize_rows(E1), normalize_rows(E2)
-        ranks = rank_queries(A, B, pairs, np.unique(pairs[:, 1]), csls_k=csls_k)
+        cand = np.unique(pairs[:, 1]) if candidates is None else np.asarray(candidates, dtype=np.int64)
+        ranks = rank_queries(A, B, pairs, cand, csls_k=csls_k)
     return metrics_from_ranks(ranks["csls"])["mrr"]

@@ -160,6 +160,10 @@ def fit(
         booster = Bootstrapper(seeds, (n1, pair.kg2.num_entities), valid, stable=True,
                                threshold=config.pseudo_threshold, cap=config.pseudo_cap)  # fmt: skip
     offset = np.array([0, n1], dtype=np.int64)
+    valid_candidates = None  # None: the validation targets (standard protocol)
+    if config.valid_pool == "open":
+        train_kg2 = np.asarray(split.train, dtype=np.int64).reshape(-1, 2)[:, 1]
+        valid_candidates = np.union1d(np.setdiff1d(np.arange(pair.kg2.num_entities), train_kg2), valid[:, 1])
     stopper = EarlyStopping(config.patience)
     history: list[dict[str, Any]] = []
     # the anchors' mining counts as training time (it replaces part of what training would learn)
@@ -209,7 +213,7 @@ def fit(
         e12 = None
         if len(valid) and (epoch % config.eval_every == 0 or last):
             e12 = joint_embeddings(model, inputs)
-            valid_mrr = validation_mrr(e12, valid)
+            valid_mrr = validation_mrr(e12, valid, candidates=valid_candidates)
             stopper.update(valid_mrr, epoch, model)
             if on_validation is not None:
                 t_hook = time.perf_counter()
