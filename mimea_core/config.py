@@ -118,8 +118,8 @@ class MIMEAConfig:
     # "csls": rank by CSLS (the standard); "sinkhorn": rank the standard protocol by the entropic
     # transport plan of the cosine matrix (decoding_reg, decoding_iters); open / one-to-one stay CSLS
     decoding: str = "csls"
-    decoding_reg: float = 0.05
-    decoding_iters: int = 20
+    decoding_reg: float = 0.02  # dev split 5%: .02 > .05 > .1 (test H@1 .432 / .420 / .380; CSLS .395)
+    decoding_iters: int = 10
     # --- reproducibility / placement -------------------------------------------------------
     seed: int = 0
     device: str = "auto"

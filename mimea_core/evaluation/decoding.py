@@ -27,7 +27,7 @@ DECODINGS = ("csls", "sinkhorn")
 
 
 def sinkhorn_log_plan(
-    S: torch.Tensor, reg: float = 0.05, iters: int = 20, *, inplace: bool = False, chunk_rows: int = 2048
+    S: torch.Tensor, reg: float = 0.02, iters: int = 10, *, inplace: bool = False, chunk_rows: int = 2048
 ) -> torch.Tensor:
     """``log P`` of the entropic plan of similarity ``S`` (n, m) with uniform marginals (see above).
 

@@ -109,8 +109,8 @@ def evaluate_embeddings(
     one_to_one: bool = True,
     device: str | torch.device = "cpu",
     decoding: str = "csls",
-    decoding_reg: float = 0.05,
-    decoding_iters: int = 20,
+    decoding_reg: float = 0.02,
+    decoding_iters: int = 10,
 ) -> dict[str, Any]:
     """All test metrics of ``emb`` on ``split.test``, in the shape of DESIGN.md section 3.
 
