@@ -48,6 +48,17 @@ def test_evaluate_json_reproduces_the_metrics_written_by_training(trained_run, c
     assert printed["test_links"] == len(result.split.test) and printed["csls_k"] == 3
 
 
+def test_evaluate_with_sinkhorn_decoding(trained_run, capsys):
+    run_dir, _, result = trained_run
+    assert main(["evaluate", str(run_dir), "--json", "--decoding", "sinkhorn"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["decoding"] == "sinkhorn"
+    assert printed["standard"] == printed["detail"]["standard"]["l2r"]["sinkhorn"]
+    assert printed["detail"]["standard"]["l2r"]["csls"] == pytest.approx(result.metrics.standard)
+    assert main(["evaluate", str(run_dir), "--decoding", "sinkhorn"]) == 0
+    assert "KG1->KG2, Sinkhorn" in capsys.readouterr().out
+
+
 def test_evaluate_prints_headline_and_detail_tables(trained_run, capsys):
     run_dir, _, result = trained_run
     assert main(["evaluate", str(run_dir), "--csls-k", "5"]) == 0

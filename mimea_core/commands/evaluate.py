@@ -8,7 +8,7 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any
 
-from mimea_core.config import DEVICES
+from mimea_core.config import DECODINGS, DEVICES, MIMEAConfig
 from mimea_core.errors import RunError
 
 if TYPE_CHECKING:
@@ -48,6 +48,11 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_run_arguments(p)
+    p.add_argument("--decoding", choices=DECODINGS, default=MIMEAConfig().decoding,
+                   help="ranking of the standard test matrix: csls, or sinkhorn (entropic plan of the cosine "
+                   "matrix; the detail table then has a sinkhorn row)")  # fmt: skip
+    p.add_argument("--decoding-reg", type=float, default=MIMEAConfig().decoding_reg,
+                   help="sinkhorn decoding: entropic regularisation")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print the metrics as JSON instead of tables")
 
 
@@ -75,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
     from mimea_core.evaluation import evaluate
 
     loaded, pair, emb = load_run_embeddings(args)
-    metrics = evaluate(emb, loaded.split, csls_k=args.csls_k, device=loaded.model.device)
+    if not args.decoding_reg > 0:
+        raise RunError(f"--decoding-reg must be > 0, got {args.decoding_reg}")
+    metrics = evaluate(emb, loaded.split, csls_k=args.csls_k, device=loaded.model.device,
+                       decoding=args.decoding, decoding_reg=args.decoding_reg)  # fmt: skip
     header = {
         "run": str(loaded.run_dir),
         "dataset": pair.name,
@@ -83,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         "split_seed": int(loaded.split.seed),
         "test_links": int(len(loaded.split.test)),
         "csls_k": args.csls_k,
+        "decoding": args.decoding,
     }
     if args.json:
         print(json.dumps({**header, **metrics.to_dict()}, indent=2))
@@ -106,8 +115,9 @@ def format_metrics(header: dict[str, Any], metrics: AlignmentMetrics) -> str:
     ]
     for proto in ("standard", "open"):
         m = getattr(metrics, proto)
+        how = "Sinkhorn" if proto == "standard" and metrics.extra.get("decoding") == "sinkhorn" else "CSLS"
         lines.append(
-            f"{proto:12}{_fmt(m['hits@1']):>8}{_fmt(m['hits@10']):>8}{_fmt(m['mrr']):>8}   KG1->KG2, CSLS"
+            f"{proto:12}{_fmt(m['hits@1']):>8}{_fmt(m['hits@10']):>8}{_fmt(m['mrr']):>8}   KG1->KG2, {how}"
         )
     lines.append(
         f"{'one-to-one':12}{_fmt(metrics.one_to_one['hits@1']):>8}{'':16}   KG1->KG2, CSLS, standard"

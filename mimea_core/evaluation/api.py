@@ -24,12 +24,15 @@ def evaluate(
     chunk_size: int = 4096,
     one_to_one: bool = True,
     device: str | torch.device = "cpu",
+    decoding: str = "csls",
+    decoding_reg: float = 0.02,
 ) -> AlignmentMetrics:
     """Standard, open and one-to-one test metrics (KG1 -> KG2 with CSLS as headline).
 
     ``target`` is an :class:`Embeddings` (then ``split`` is required) or a run (its own split and,
     unless it carries embeddings, ``pair`` — default: the dataset the run was trained on — embedded
-    with its model).
+    with its model). ``decoding="sinkhorn"`` ranks the standard protocol by the Sinkhorn plan
+    (:mod:`mimea_core.evaluation.decoding`).
     """
     if isinstance(target, Embeddings):
         if split is None:
@@ -43,5 +46,8 @@ def evaluate(
             from mimea_core.inference import embed
 
             emb = embed(target.model, pair if pair is not None else load_pair(target.dataset))
-    scores = evaluate_embeddings(emb, split, csls_k, chunk_size=chunk_size, one_to_one=one_to_one, device=device)
+    scores = evaluate_embeddings(
+        emb, split, csls_k, chunk_size=chunk_size, one_to_one=one_to_one, device=device, decoding=decoding,
+        decoding_reg=decoding_reg,
+    )  # fmt: skip
     return AlignmentMetrics.from_dict(scores)
