@@ -97,6 +97,10 @@ class MIMEAConfig:
     # protocol) or "open" (every KG2 entity that is not a training seed: a few dozen validation
     # pairs among their own targets saturate near MRR .85-.9 at 5% seeds and select poorly)
     valid_pool: str = "valid"
+    # keep the weights of the best validation epoch (True, the standard) or of the last epoch: on
+    # the development split at 1%/5% seeds test H@1 still rose at the last epoch while the tiny
+    # validation set (13 / 64 pairs) picked an earlier one (docs/experiments-structure.md)
+    restore_best: bool = True
     time_budget: float | None = None  # seconds of training; None = no limit
     # --- iterative pseudo-seeding ----------------------------------------------------------
     pseudo_seeding: bool = True

@@ -37,3 +37,19 @@ def test_config_flag_and_fit():
     standard = fit(pair, config, split).history[-1]["valid_mrr"]
     open_ = fit(pair, config.replace(valid_pool="open"), split).history[-1]["valid_mrr"]
     assert open_ < standard  # same model (same seed), more candidates
+
+
+def test_restore_best_off_keeps_the_last_epoch():
+    pair = make_tiny_pair(n=40)
+    split = tiny_split(pair)
+    config = FAST.replace(modalities=("graph", "value"), epochs=3, pseudo_seeding=False)
+    assert MIMEAConfig().restore_best
+    args = build_config_parser_for_tests().parse_args(["p", "--out", "o", "--no-restore-best"])
+    assert not config_from_args(args).restore_best
+    last = fit(pair, config.replace(restore_best=False), split)
+    assert last.best_epoch == 3 and last.best_valid_mrr == last.history[-1]["valid_mrr"]
+    best = fit(pair, config, split)  # same seed: same training, the best epoch's weights restored
+    assert best.best_valid_mrr == max(row["valid_mrr"] for row in best.history)
+    state_last, state_best = last.model.state_dict(), best.model.state_dict()
+    same = all(torch.equal(state_last[k], state_best[k]) for k in state_last)
+    assert same == (best.best_epoch == 3)

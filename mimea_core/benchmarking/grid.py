@@ -66,6 +66,7 @@ ABLATIONS: tuple[Variant, ...] = (
     Variant("stable_pseudo", ("--pseudo-method", "stable"), "pseudo-seeds accumulated, confirmed twice (CSLS)"),
     Variant("value_anchors", ("--value-anchors",), "label-free anchors from agreeing attribute values, from epoch 1"),
     Variant("open_validation", ("--valid-pool", "open"), "model selected on validation ranked among all non-seeds"),
+    Variant("last_epoch", ("--no-restore-best",), "the last epoch's weights, not the best validation epoch's"),
     Variant("sinkhorn_decoding", ("--decoding", "sinkhorn"), "test matrix ranked by its Sinkhorn plan, not CSLS"),
 )
 

@@ -73,6 +73,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--valid-pool", choices=VALID_POOLS, default=_DEFAULTS.valid_pool,
                    help="model selection: rank validation sources among the validation targets (valid) "
                    "or among every KG2 entity that is not a training seed (open)")  # fmt: skip
+    p.add_argument("--restore-best", dest="restore_best", action=argparse.BooleanOptionalAction,
+                   default=_DEFAULTS.restore_best,
+                   help="keep the weights of the best validation epoch; --no-restore-best keeps the last "
+                   "epoch's (validation still logged and used for early stopping)")  # fmt: skip
     p.add_argument("--decoding", choices=DECODINGS, default=_DEFAULTS.decoding,
                    help="ranking of the test matrix: csls, or sinkhorn (entropic transport plan of the "
                    "cosine matrix, --decoding-reg; standard protocol headline, open and one-to-one stay CSLS)")  # fmt: skip
@@ -117,7 +121,7 @@ def config_from_args(args: argparse.Namespace) -> MIMEAConfig:
         pseudo_seeding=args.pseudo_seeding, pseudo_method=args.pseudo_method, pseudo_cap=args.pseudo_cap,
         value_anchors=args.value_anchors, anchor_min_shared=args.anchor_min_shared,
         anchor_margin=args.anchor_margin, decoding=args.decoding, decoding_reg=args.decoding_reg,
-        valid_pool=args.valid_pool,
+        valid_pool=args.valid_pool, restore_best=args.restore_best,
         value_frozen=args.value_frozen, structure_frozen=args.structure_frozen,
         graph_encoder=args.graph_encoder, graph_fanout=args.graph_fanout, dim=args.dim,
         batch_size=args.batch_size, lr=args.lr, tau=args.tau, epochs=args.epochs, seed=args.seed,

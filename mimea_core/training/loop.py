@@ -257,8 +257,12 @@ def fit(
             stop_reason = "early stopping"
             break
     train_seconds = time.perf_counter() - t_train
-    if len(valid):
+    returned_epoch, returned_mrr = stopper.best_epoch, stopper.best_score
+    if len(valid) and config.restore_best:
         stopper.restore(model)
+    elif len(valid):  # keep the last epoch's weights (validated at the last epoch, see `last` above)
+        last_mrr = next((row["valid_mrr"] for row in reversed(history) if row["valid_mrr"] is not None), None)
+        returned_epoch, returned_mrr = epoch, float("nan") if last_mrr is None else last_mrr
     log.info(
         "training stopped after %d epochs (%s); best validation MRR %.4f at epoch %d; %.1f s",
         epoch, stop_reason, stopper.best_score, stopper.best_epoch, train_seconds,
@@ -266,7 +270,7 @@ def fit(
 
     return FitResult(
         model=model, vocab=vocab, modalities=list(modalities), inputs=inputs, device=device,
-        history=history, extra_seeds=extra, pseudo_seeds=pseudo, epochs=epoch, best_epoch=stopper.best_epoch,
-        best_valid_mrr=stopper.best_score if len(valid) else None, stop_reason=stop_reason,
+        history=history, extra_seeds=extra, pseudo_seeds=pseudo, epochs=epoch, best_epoch=returned_epoch,
+        best_valid_mrr=returned_mrr if len(valid) else None, stop_reason=stop_reason,
         train_seconds=train_seconds, anchors=anchors,
     )  # fmt: skip
