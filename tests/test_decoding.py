@@ -73,3 +73,18 @@ def test_config_and_flags():
     )
     config = config_from_args(args)
     assert config.decoding == "sinkhorn" and config.decoding_reg == 0.1
+
+
+def test_train_reports_the_sinkhorn_headline(tmp_path):
+    from tiny import FAST, make_tiny_pair, tiny_split
+
+    from mimea_core.runs import read_metrics
+    from mimea_core.training import train
+
+    pair = make_tiny_pair(n=40)
+    config = FAST.replace(modalities=("graph", "value"), epochs=1, decoding="sinkhorn")
+    result = train(pair, config, split=tiny_split(pair), out_dir=tmp_path / "run")
+    metrics = result.metrics
+    assert metrics.extra["decoding"] == "sinkhorn"
+    assert metrics.standard == metrics.detail["standard"]["l2r"]["sinkhorn"]
+    assert read_metrics(tmp_path / "run").extra["decoding"] == "sinkhorn"  # survives the metrics file
