@@ -129,7 +129,7 @@ def test_beta_kl_zero_at_prior_and_masked():
 def test_gradients_reach_every_encoder():
     pair = make_tiny_pair(n=40, visual="full")
     vocab = build_vocab(pair, 100, 100)
-    config = FAST.replace(entity_dropout=0.0, distill_weight=0.1, modalities=FOUR)
+    config = FAST.replace(entity_dropout=0.0, distill_weight=0.1, modalities=FOUR, cross_modal=True)
     mods = available_modalities(config, vocab)
     assert mods == list(FOUR)
     model = MIMEAModel(config, vocab, mods)
@@ -154,7 +154,7 @@ def test_alignment_and_interaction_gradients_reach_the_encoders(use_ot, target):
     """The OT (or naive mean) term alone moves every encoder, the fusion heads and the attention."""
     pair = make_tiny_pair(n=40, visual="full")
     vocab = build_vocab(pair, 100, 100)
-    config = FAST.replace(entity_dropout=0.0, use_ot=use_ot, ot_target=target, modalities=FOUR)
+    config = FAST.replace(entity_dropout=0.0, use_ot=use_ot, ot_target=target, modalities=FOUR, cross_modal=True)
     mods = available_modalities(config, vocab)
     model = MIMEAModel(config, vocab, mods)
     inputs = build_inputs(pair, vocab)
