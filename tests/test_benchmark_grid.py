@@ -7,6 +7,7 @@ that the resume logic is tested without training.
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,7 @@ def test_run_grid_resumes_from_finished_runs_and_writes_table(tmp_path):
         run_dir = options.runs_dir / cell.run_name
         run_dir.mkdir(parents=True)
         (run_dir / runs.METRICS).write_text(json.dumps(_metrics(h1, cell.seed_ratio)))
+        (options.runs_dir / f"{cell.run_name}.command").write_text(shlex.join(train_command(cell, options)))
     messages: list[str] = []
     path = run_grid(grid, options, log=messages.append)
     records = load_records(path)
@@ -187,3 +189,33 @@ def test_merge_adds_other_machines_records_once(tmp_path, capsys):
     records = load_records(out / "main.json")
     assert [(r["seed_ratio"], r["standard"]["hits@1"]) for r in records] == [(0.2, 0.4), (0.8, 0.7)]
     assert "| cuda |" in (out / "main.md").read_text()
+
+
+def test_a_finished_run_folder_made_by_another_command_is_not_reused(tmp_path, monkeypatch):
+    """Defaults change (cross-modal attention did): a folder from an older command must be retrained,
+    not recorded under the new configuration."""
+    from mimea_core.benchmarking import runner
+
+    grid = GridSpec("t", ("FB15K-DB15K",), (0.2,), split_seeds=(0,))
+    options = BenchOptions(out_dir=tmp_path / "results", runs_dir=tmp_path / "runs")
+    cell = grid.cells()[0]
+    run_dir = options.runs_dir / cell.run_name
+    run_dir.mkdir(parents=True)
+    (run_dir / runs.METRICS).write_text(json.dumps(_metrics(0.4, 0.2)))
+    (options.runs_dir / f"{cell.run_name}.command").write_text("python -m mimea_core train OLD")
+    calls = []
+    real_run = runner.subprocess.run
+
+    def fake_run(cmd, **kwargs):
+        if "train" not in cmd:  # git, for the environment stamp
+            return real_run(cmd, **kwargs)
+        calls.append(cmd)
+        (run_dir / runs.METRICS).write_text(json.dumps(_metrics(0.7, 0.2)))
+        return type("Done", (), {"returncode": 0})()
+
+    monkeypatch.setattr(runner.subprocess, "run", fake_run)
+    record = runner.run_cell(cell, options, log=lambda _: None)
+    assert len(calls) == 1 and record["standard"]["hits@1"] == 0.7
+    assert (options.runs_dir / f"{cell.run_name}.command").read_text() == shlex.join(calls[0])
+    runner.run_cell(cell, options, log=lambda _: None)  # now the stamp matches: reused, not retrained
+    assert len(calls) == 1

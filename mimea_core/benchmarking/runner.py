@@ -59,7 +59,12 @@ def run_cell(
     cell = cell_budget(cell, options)
     cmd = train_command(cell, options)
     run_dir = options.runs_dir / cell.run_name
-    metrics = read_metrics(run_dir)
+    stamp = run_dir.parent / f"{cell.run_name}.command"  # what made the finished run folder
+    # A finished folder is reused only when the same command made it: the defaults behind a
+    # command without flags may have changed since (cross-modal attention did), and a reused
+    # folder would then be recorded under the wrong configuration.
+    same = stamp.exists() and stamp.read_text(encoding="utf-8") == shlex.join(cmd)
+    metrics = read_metrics(run_dir) if same else None
     wall = None
     if metrics is None:
         run_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -75,6 +80,7 @@ def run_cell(
         metrics = read_metrics(run_dir)
         if metrics is None:
             raise MimeaError(f"cell {cell.key}: {run_dir} holds no test metrics after training")
+        stamp.write_text(shlex.join(cmd), encoding="utf-8")
     record = metrics.to_dict()
     record.update(
         {
