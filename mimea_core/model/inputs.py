@@ -277,7 +277,7 @@ class SparseRows:
         order = np.lexsort((cols, rows))
         rows, cols, vals = rows[order], cols[order], vals[order]
         return cls(
-            rowptr=torch.as_tensor(_rowptr(rows.astype(np.int64), shape[0]), device=device),
+            rowptr=torch.as_tensor(rowptr_of(rows.astype(np.int64), shape[0]), device=device),
             cols=torch.as_tensor(cols.astype(np.int64), device=device),
             vals=torch.as_tensor(vals.astype(np.float32), device=device),
             shape=shape,
@@ -305,7 +305,8 @@ class SparseRows:
         return out
 
 
-def _rowptr(sorted_ids: np.ndarray, n: int) -> np.ndarray:
+def rowptr_of(sorted_ids: np.ndarray, n: int) -> np.ndarray:
+    """CSR row pointers (n + 1,) of row ids sorted ascending."""
     return np.concatenate([[0], np.cumsum(np.bincount(sorted_ids, minlength=n))]).astype(np.int64)
 
 
@@ -370,9 +371,9 @@ def build_inputs(
         edge_src=torch.as_tensor(src, device=device),
         edge_dst=torch.as_tensor(dst, device=device),
         edge_deg_weight=torch.as_tensor(w.astype(np.float32), device=device),
-        csr_rowptr=torch.as_tensor(_rowptr(dst, n), device=device),
+        csr_rowptr=torch.as_tensor(rowptr_of(dst, n), device=device),
         csc_perm=torch.as_tensor(csc_perm, device=device),
-        csc_rowptr=torch.as_tensor(_rowptr(src[csc_perm], n), device=device),
+        csc_rowptr=torch.as_tensor(rowptr_of(src[csc_perm], n), device=device),
         relation_bag=SparseRows.from_coo(rr, rc, rv, (n, max(vocab.relation_dim, 1)), device),
         attribute_input=SparseRows.from_coo(ar, ac, av, (n, max(vocab.attribute_dim, 1)), device),
         features=features,

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from mimea_core.model.inputs import rowptr_of
+
 
 @dataclass(frozen=True)
 class EdgeView:
@@ -34,10 +36,6 @@ class EdgeView:
     csr_rowptr: torch.Tensor
     csc_perm: torch.Tensor
     csc_rowptr: torch.Tensor
-
-
-def _rowptr(sorted_ids: np.ndarray, n: int) -> np.ndarray:
-    return np.concatenate([[0], np.cumsum(np.bincount(sorted_ids, minlength=n))]).astype(np.int64)
 
 
 def sample_edges(
@@ -93,9 +91,9 @@ def sampled_view(
         edge_src=torch.as_tensor(lsrc, device=device),
         edge_dst=torch.as_tensor(ldst, device=device),
         edge_deg_weight=inputs.edge_deg_weight.index_select(0, torch.as_tensor(edge_ids, device=device)),
-        csr_rowptr=torch.as_tensor(_rowptr(ldst, n), device=device),
+        csr_rowptr=torch.as_tensor(rowptr_of(ldst, n), device=device),
         csc_perm=torch.as_tensor(csc_perm, device=device),
-        csc_rowptr=torch.as_tensor(_rowptr(lsrc[csc_perm], n), device=device),
+        csc_rowptr=torch.as_tensor(rowptr_of(lsrc[csc_perm], n), device=device),
     )
     rows = torch.as_tensor(np.searchsorted(nodes, wanted), device=device)
     return view, torch.as_tensor(nodes, device=device), rows
