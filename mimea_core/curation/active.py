@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from mimea_core.config import MIMEAConfig
-from mimea_core.curation.queue import weight_uncertainty
+from mimea_core.curation.queue import informativeness, pct_rank, weight_uncertainty
 from mimea_core.data.types import KnowledgeGraph, MMKGPair, Split
 from mimea_core.errors import ConfigError
 
@@ -145,26 +145,21 @@ def best_unrejected(cands: pd.DataFrame, rejected: set[tuple[int, int]]) -> pd.D
     return rows.drop_duplicates("source", keep="first").reset_index(drop=True)
 
 
-def _pct(values) -> np.ndarray:
-    """Percentile rank in (0, 1], ties averaged (pandas' ``rank(pct=True)``); NaN -> 0.5."""
-    return pd.Series(np.asarray(values, dtype=float)).rank(pct=True, method="average").fillna(0.5).to_numpy()
-
-
 def _pct_among(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """:func:`_pct` of ``values`` within a fixed ``reference`` sample (sorted), ties averaged."""
+    """:func:`~mimea_core.curation.queue.pct_rank` of ``values`` within a fixed ``reference`` sample (sorted), ties averaged."""
     below = np.searchsorted(reference, values, side="left")
     upto = np.searchsorted(reference, values, side="right")
     return (below + 1 + upto) / 2 / len(reference)
 
-def informativeness(queue: pd.DataFrame) -> np.ndarray:
-    """½ · (1 - pct(margin)) + ½ · pct(weight uncertainty), as in the review queue ("uncertain")."""
-    return 0.5 * (1 - _pct(queue["margin"])) + 0.5 * _pct(weight_uncertainty(queue))
+def queue_informativeness(queue: pd.DataFrame) -> np.ndarray:
+    """The review queue's informativeness of these rows ("uncertain")."""
+    return informativeness(queue["margin"], weight_uncertainty(queue))
 
 
 def model_uncertainty(queue: pd.DataFrame) -> np.ndarray:
     """½ · (1 - pct(margin)) + ½ · [not mutual best]: an ambiguous ranking, or one the reverse
     direction disagrees with (the top target prefers another source)."""
-    margin = 1 - _pct(queue["margin"])
+    margin = 1 - pct_rank(queue["margin"])
     if "mutual_nn" not in queue.columns:
         return margin
     return 0.5 * margin + 0.5 * (~queue["mutual_nn"].astype(bool).to_numpy())
@@ -185,7 +180,7 @@ def informative_priority(
     if centrality is None:
         centrality = structure.centrality(query.centrality)
     beta = query.uncertainty_weight
-    return beta * unc + (1 - beta) * _pct(centrality[queue["source"].to_numpy(np.int64)])
+    return beta * unc + (1 - beta) * pct_rank(centrality[queue["source"].to_numpy(np.int64)])
 
 
 def informative_order(
@@ -259,7 +254,7 @@ def select_batch(
     if strategy == "informative":
         return queue.iloc[informative_order(queue, size, structure, query)].reset_index(drop=True)
     by_score = np.lexsort((-queue["margin"].fillna(0).to_numpy(float), -queue["score"].to_numpy(float)))
-    by_info = np.lexsort((-queue["score"].to_numpy(float), -informativeness(queue)))
+    by_info = np.lexsort((-queue["score"].to_numpy(float), -queue_informativeness(queue)))
     if strategy == "highest score":
         chosen = by_score[:size]
     elif strategy == "uncertain":

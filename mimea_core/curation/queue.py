@@ -49,6 +49,16 @@ def weight_uncertainty(cands: pd.DataFrame) -> np.ndarray:
     return np.nanmean(np.stack(sds, axis=1), axis=1)
 
 
+def pct_rank(values) -> np.ndarray:
+    """Percentile rank in (0, 1], ties averaged (pandas' ``rank(pct=True)``); NaN -> 0.5."""
+    return pd.Series(np.asarray(values, dtype=float)).rank(pct=True, method="average").fillna(0.5).to_numpy()
+
+
+def informativeness(margin, uncertainty) -> np.ndarray:
+    """½ · (1 - pct(margin)) + ½ · pct(weight uncertainty) (see the module docstring)."""
+    return 0.5 * (1 - pct_rank(margin)) + 0.5 * pct_rank(uncertainty)
+
+
 def review_queue(
     cands: pd.DataFrame,
     states: pd.DataFrame,
@@ -71,9 +81,7 @@ def review_queue(
     if "target_name" not in queue.columns:
         queue["target_name"] = [pair.kg2.names[i] for i in queue["target"]]
     queue["uncertainty"] = weight_uncertainty(queue)
-    margin_pct = queue["margin"].rank(pct=True, method="average").fillna(0.5)
-    unc_pct = pd.Series(queue["uncertainty"]).rank(pct=True, method="average").fillna(0.5)
-    queue["informativeness"] = 0.5 * (1 - margin_pct) + 0.5 * unc_pct
+    queue["informativeness"] = informativeness(queue["margin"], queue["uncertainty"])
     queue["state"] = UNDECIDED
     queue["note"] = ""
     if len(states):
