@@ -196,7 +196,7 @@ def informative_order(
     if structure is None or query.centrality != "unaligned":
         return np.lexsort((-score, -informative_priority(queue, structure, query)))[:size]
     sources = queue["source"].to_numpy(np.int64)
-    cent = structure.centrality("unaligned")
+    cent = structure.centrality("unaligned")  # a fresh array: updated in place below
     unc, beta = model_uncertainty(queue), query.uncertainty_weight
     reference = np.sort(cent[sources])  # percentiles among the queue at the batch's start
     taken = np.zeros(len(queue), dtype=bool)
@@ -208,7 +208,6 @@ def informative_order(
         best = int(ties[np.argmax(score[ties])])  # the first of the highest score, as lexsort
         chosen.append(best)
         taken[best] = True
-        cent = cent.copy()
         cent[structure.neighbours(int(sources[best]))] -= 1
     return np.array(chosen, dtype=np.int64)
 
