@@ -38,11 +38,12 @@ RESULTS = REPO_ROOT / "benchmarks" / "results"
 def standard_hits1(e12, test: np.ndarray) -> float:
     """Standard-protocol H@1 (KG1→KG2, CSLS k=3) of the current joint embeddings."""
     from mimea_core.evaluation.protocols import rank_queries
+    from mimea_core.evaluation.ranking import metrics_from_ranks
     from mimea_core.evaluation.similarity import normalize_rows
 
     E1, E2 = normalize_rows(e12[0]), normalize_rows(e12[1])
     ranks = rank_queries(E1, E2, test, np.unique(test[:, 1]), csls_k=3)["csls"]
-    return float(np.mean(ranks == 1))
+    return metrics_from_ranks(ranks)["hits@1"]
 
 
 def run_seed(args: argparse.Namespace, split_seed: int) -> dict:
