@@ -38,8 +38,8 @@ OT_TARGETS = ("joint", "cross_kg")
 MODAL_WEIGHTINGS = ("pair", "batch")
 DEVICES = ("auto", "cpu", "cuda")
 PSEUDO_METHODS = ("mnn", "stable")
-DECODINGS = ("csls", "sinkhorn")
-VALID_POOLS = ("valid", "open")  # the same as mimea_core.evaluation.decoding.DECODINGS (no torch here)
+DECODINGS = ("csls", "sinkhorn")  # of the test matrix (mimea_core.evaluation.decoding); here: no torch
+VALID_POOLS = ("valid", "open")
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import torch
 
-DECODINGS = ("csls", "sinkhorn")
+from mimea_core.config import DECODINGS
+
+__all__ = ["DECODINGS", "sinkhorn_log_plan"]
 
 
 def sinkhorn_log_plan(
