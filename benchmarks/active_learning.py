@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import statistics
 import sys
@@ -189,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from mimea_core.benchmarking.active import CHECKPOINTS, oracle_setup, run_cell
-    from mimea_core.benchmarking.records import environment_stamp
+    from mimea_core.benchmarking.records import environment_stamp, load_average
     from mimea_core.config import MIMEAConfig
     from mimea_core.curation.active import DEFAULT_QUERY, relearn
     from mimea_core.data import load_pair
@@ -203,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     meta = {
         "command": shlex.join(["python", "benchmarks/active_learning.py", *(argv if argv is not None else sys.argv[1:])]),
         "env": environment_stamp(REPO_ROOT),
-        "load": [round(x, 2) for x in os.getloadavg()],
+        "load": load_average(),
         "setup": (f"half of the links are test (never shown to the oracle); 1% of the links are the starting "
                   f"seeds; modalities {', '.join(MODALITIES)} (no names); {args.initial_epochs} epochs from "
                   f"scratch, then {args.relearn_epochs} epochs from the current weights after each batch of "
@@ -235,7 +234,7 @@ def main(argv: list[str] | None = None) -> None:
                     log=lambda m, s=seed: print(f"[seed {s}] {m}", flush=True),
                 )  # fmt: skip
                 cell.update(pair=args.pair, seed=seed, strategy=labels[strategy],
-                            load=[round(x, 2) for x in os.getloadavg()])  # fmt: skip
+                            load=load_average())  # fmt: skip
                 cell_path(args.pair, seed, labels[strategy]).write_text(
                     json.dumps(cell, indent=1) + "\n", encoding="utf-8"
                 )
