@@ -21,6 +21,7 @@ the development seed (``DEV_SEED``, used to choose the defaults) go to ``active_
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import statistics
@@ -194,10 +195,8 @@ def main(argv: list[str] | None = None) -> None:
     from mimea_core.data import load_pair
 
     checkpoints = tuple(c for c in CHECKPOINTS if c <= args.budget)
-    query = DEFAULT_QUERY.__class__(
-        uncertainty_weight=DEFAULT_QUERY.uncertainty_weight if args.uncertainty_weight is None else args.uncertainty_weight,
-        centrality=args.centrality or DEFAULT_QUERY.centrality,
-    )  # fmt: skip
+    chosen = {"uncertainty_weight": args.uncertainty_weight, "centrality": args.centrality}
+    query = dataclasses.replace(DEFAULT_QUERY, **{k: v for k, v in chosen.items() if v is not None})
     labels = {s: cell_label(s, args.oracle, query) for s in args.strategies}
     meta = {
         "command": shlex.join(["python", "benchmarks/active_learning.py", *(argv if argv is not None else sys.argv[1:])]),
