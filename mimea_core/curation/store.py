@@ -186,6 +186,20 @@ class DecisionStore:
         finally:
             conn.close()
 
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction (reads and the append atomic w.r.t. other writers):
+        committed when the block ends (nothing to commit when it only read), rolled back on error."""
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
     def _initialise(self, dataset: str | None) -> None:
         for attempt in range(50):  # WAL switch needs a moment without other writers
             try:
@@ -306,25 +320,17 @@ class DecisionStore:
     def _append(self, source, target, decision, curator, note, *, resolution: bool, action_id=None) -> int:
         s, t, curator, note = self._check(source, target, curator, note)
         action_id = self._check_action(action_id)
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")  # look up the token + append atomically
-            try:
-                replayed = self._replayed(conn, action_id, (s, t, decision))
-                if replayed is not None:
-                    conn.execute("ROLLBACK")
-                    return replayed
-                cur = conn.execute(
-                    "INSERT INTO decisions"
-                    " (source, target, decision, curator, note, created_at, resolution, action_id)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (s, t, decision, curator, note, _now(), int(resolution), action_id),
-                )
-                conn.execute("COMMIT")
-                return int(cur.lastrowid)
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:  # look up the token + append atomically
+            replayed = self._replayed(conn, action_id, (s, t, decision))
+            if replayed is not None:
+                return replayed
+            cur = conn.execute(
+                "INSERT INTO decisions"
+                " (source, target, decision, curator, note, created_at, resolution, action_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (s, t, decision, curator, note, _now(), int(resolution), action_id),
+            )
+            return int(cur.lastrowid)
 
     def undo(
         self, source: int, target: int, curator: str, note: str = "", *, action_id: str | None = None
@@ -336,44 +342,27 @@ class DecisionStore:
         """
         s, t, curator, note = self._check(source, target, curator, note)
         action_id = self._check_action(action_id)
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")  # read + append atomically w.r.t. other writers
-            try:
-                replayed = self._replayed(conn, action_id, (s, t, None))
-                if replayed is not None:
-                    conn.execute("ROLLBACK")
-                    return replayed
-                rows = conn.execute(
-                    f"SELECT {', '.join(_COLUMNS)} FROM decisions WHERE source = ? AND target = ? ORDER BY id",
-                    (s, t),
-                ).fetchall()
-                effective = _fold(rows).effective if rows else []
-                mine = [r for r in effective if r[4] == curator]
-                if not mine:
-                    raise CurationError(f"{curator} has no decision on pair ({s}, {t}) to undo")
-                undone = mine[-1]
-                remaining = [r for r in effective if r[0] != undone[0]]
-                restored = remaining[-1][3] if remaining else UNDECIDED
-                cur = conn.execute(
-                    "INSERT INTO decisions (source, target, decision, curator, note, created_at, undoes,"
-                    " action_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        s,
-                        t,
-                        restored,
-                        curator,
-                        note or f"undo of #{undone[0]} ({undone[3]})",
-                        _now(),
-                        undone[0],
-                        action_id,
-                    ),
-                )
-                conn.execute("COMMIT")
-                return int(cur.lastrowid)
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            replayed = self._replayed(conn, action_id, (s, t, None))
+            if replayed is not None:
+                return replayed
+            rows = conn.execute(
+                f"SELECT {', '.join(_COLUMNS)} FROM decisions WHERE source = ? AND target = ? ORDER BY id",
+                (s, t),
+            ).fetchall()
+            effective = _fold(rows).effective if rows else []
+            mine = [r for r in effective if r[4] == curator]
+            if not mine:
+                raise CurationError(f"{curator} has no decision on pair ({s}, {t}) to undo")
+            undone = mine[-1]
+            remaining = [r for r in effective if r[0] != undone[0]]
+            restored = remaining[-1][3] if remaining else UNDECIDED
+            cur = conn.execute(
+                "INSERT INTO decisions (source, target, decision, curator, note, created_at, undoes,"
+                " action_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (s, t, restored, curator, note or f"undo of #{undone[0]} ({undone[3]})", _now(), undone[0], action_id),
+            )
+            return int(cur.lastrowid)
 
     # -- decisions about a source alone ---------------------------------------------------------
     def record_no_counterpart(
@@ -391,32 +380,24 @@ class DecisionStore:
     def _append_source(self, source, decision, curator, note, action_id) -> int:
         s, _, curator, note = self._check(source, 0, curator, note)
         action_id = self._check_action(action_id)
-        with self._connect() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if action_id is not None:
-                    row = conn.execute(
-                        "SELECT id, source, decision FROM source_decisions WHERE action_id = ?", (action_id,)
-                    ).fetchone()
-                    if row is not None:
-                        conn.execute("ROLLBACK")
-                        if (row[1], row[2]) != (s, decision):
-                            raise CurationError(
-                                f"action {action_id!r} was already recorded as {row[2]} on entity {row[1]};"
-                                " refusing to reuse it"
-                            )
-                        return int(row[0])
-                cur = conn.execute(
-                    "INSERT INTO source_decisions (source, decision, curator, note, created_at, action_id)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (s, decision, curator, note, _now(), action_id),
-                )
-                conn.execute("COMMIT")
-                return int(cur.lastrowid)
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        with self._write() as conn:
+            if action_id is not None:
+                row = conn.execute(
+                    "SELECT id, source, decision FROM source_decisions WHERE action_id = ?", (action_id,)
+                ).fetchone()
+                if row is not None:
+                    if (row[1], row[2]) != (s, decision):
+                        raise CurationError(
+                            f"action {action_id!r} was already recorded as {row[2]} on entity {row[1]};"
+                            " refusing to reuse it"
+                        )
+                    return int(row[0])
+            cur = conn.execute(
+                "INSERT INTO source_decisions (source, decision, curator, note, created_at, action_id)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (s, decision, curator, note, _now(), action_id),
+            )
+            return int(cur.lastrowid)
 
     def no_counterparts(self) -> pd.DataFrame:
         """Sources whose latest source decision is "no counterpart": source, curator, note, created_at."""
