@@ -11,7 +11,8 @@ with every accepted pair as an extra seed, and the new model's ranking replaces 
 it is done. Rejected pairs have left the queue already (their state is "reject").
 
 The number of labels a model has seen is kept in its config's free-form ``extra`` notes
-(``active_labels``), so the count survives a restart.
+(``active_labels``), so the count survives a restart. The page folds the decision log once per run
+(:meth:`DecisionStore.current_state`) and hands the folded ``states`` to every function here.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import streamlit as st
 
 from app import state
 from app.safe import md
-from mimea_core.curation import DecisionStore
+from mimea_core.curation.store import accepted_in
 from mimea_core.data.types import MMKGPair
 from mimea_core.runs import RunResult
 
@@ -36,19 +37,20 @@ LABEL_PREFIX = "relearning"
 CURVE = state.REPO_ROOT / "benchmarks" / "results" / "active_learning.json"
 
 
-def labels_given(store: DecisionStore, no_match: int = 0) -> int:
-    """Pairs whose current state is accept or reject, plus ``no_match`` sources answered "no
-    counterpart" (each is one label, as in the simulated curator's counterpart oracle)."""
-    current = store.current_state()
-    return (int(current["decision"].isin(["accept", "reject"]).sum()) if len(current) else 0) + no_match
+def labels_given(states: pd.DataFrame, no_match: int = 0) -> int:
+    """Pairs of ``states`` (:meth:`DecisionStore.current_state`) that are accepted or rejected, plus
+    ``no_match`` sources answered "no counterpart" (each is one label, as in the simulated curator's
+    counterpart oracle)."""
+    return (int(states["decision"].isin(["accept", "reject"]).sum()) if len(states) else 0) + no_match
 
 
 def labels_seen(run: RunResult) -> int:
     return int(run.config.extra.get("active_labels", 0))
 
 
-def accepted_in_pair(store: DecisionStore, pair: MMKGPair) -> np.ndarray:
-    pairs = store.accepted_pairs()
+def accepted_in_pair(states: pd.DataFrame, pair: MMKGPair) -> np.ndarray:
+    """The accepted, conflict-free pairs of ``states`` whose ids exist in ``pair``."""
+    pairs = accepted_in(states)
     keep = (pairs[:, 0] < pair.kg1.num_entities) & (pairs[:, 1] < pair.kg2.num_entities)
     return pairs[keep]
 
@@ -61,7 +63,7 @@ def kg1_structure(key: str, _pair: MMKGPair):
     return Structure.from_kg(_pair.kg1)
 
 
-def informative_queue(queue: pd.DataFrame, pair: MMKGPair, run: RunResult | None, store: DecisionStore,
+def informative_queue(queue: pd.DataFrame, pair: MMKGPair, run: RunResult | None, states: pd.DataFrame,
                       batch: int = DEFAULT_BATCH) -> pd.DataFrame:
     """``queue`` with ``informativeness`` replaced by the "informative" strategy's order: the next
     ``batch`` sources greedily, then the rest (seeds of ``run`` and accepted sources count as aligned)."""  # fmt: skip
@@ -69,7 +71,7 @@ def informative_queue(queue: pd.DataFrame, pair: MMKGPair, run: RunResult | None
 
     if len(queue) == 0:
         return queue
-    aligned = [accepted_in_pair(store, pair)[:, 0]]
+    aligned = [accepted_in_pair(states, pair)[:, 0]]
     if run is not None:
         aligned.append(run.seed_pairs[:, 0])
     structure = kg1_structure(pair.fingerprint or pair.name, pair).with_aligned(np.concatenate(aligned))
@@ -103,12 +105,11 @@ def adopt_finished(pair: MMKGPair) -> None:
         st.session_state["queue_version"] = st.session_state.get("queue_version", 0) + 1
 
 
-def start_relearning(pair: MMKGPair, run: RunResult, store: DecisionStore, labels: int):
+def start_relearning(pair: MMKGPair, run: RunResult, accepted: np.ndarray, labels: int):
     from mimea_core.curation.active import relearn_config
 
     config = relearn_config(run.config)
     config = config.replace(extra={**run.config.extra, "active_labels": labels})
-    accepted = accepted_in_pair(store, pair)
     return state.start_training(
         pair, config, split=run.split, extra_seeds=accepted, tag="relearn",
         label=f"{LABEL_PREFIX} with {labels} labels ({len(accepted)} accepted)",
@@ -116,10 +117,11 @@ def start_relearning(pair: MMKGPair, run: RunResult, store: DecisionStore, label
     )  # fmt: skip
 
 
-def mode_panel(pair: MMKGPair, run: RunResult | None, store: DecisionStore, no_match: int = 0) -> None:
+def mode_panel(pair: MMKGPair, run: RunResult | None, states: pd.DataFrame, no_match: int = 0) -> None:
     """The toggle, the batch size, the count to the next relearning, and the relearning itself.
 
-    ``no_match``: how many sources the curator has answered "no counterpart" (labels too)."""
+    ``states``: the folded decisions; ``no_match``: how many sources the curator has answered
+    "no counterpart" (labels too)."""
     c1, c2 = st.columns([3, 1])
     c1.toggle(
         "Active learning: relearn after every batch of labels", key=MODE, on_change=on_mode_change,
@@ -140,16 +142,17 @@ def mode_panel(pair: MMKGPair, run: RunResult | None, store: DecisionStore, no_m
     if job is not None and job.running:
         state.watch_job(job, "{label}: epoch {epoch}/{max_epochs}. The queue updates when it ends.")
         return
-    given = labels_given(store, no_match)
+    given = labels_given(states, no_match)
+    accepted = accepted_in_pair(states, pair)
     new = given - labels_seen(run)
     failed = job is not None and job.label.startswith(LABEL_PREFIX) and job.snapshot().status == "failed"
     if failed:  # do not retry on every page run
         st.error(md(f"Relearning failed: {job.snapshot().error}"))
     elif new >= batch:
-        start_relearning(pair, run, store, given)
+        start_relearning(pair, run, accepted, given)
         st.rerun()
     st.caption(f"{new} of {batch} new labels until the model relearns (model in use has seen "
-               f"{labels_seen(run)}; {len(accepted_in_pair(store, pair))} accepted pairs are seeds).")  # fmt: skip
+               f"{labels_seen(run)}; {len(accepted)} accepted pairs are seeds).")  # fmt: skip
 
 
 def curve_rows(path: Path = CURVE) -> pd.DataFrame:

@@ -70,7 +70,8 @@ def test_active_mode_orders_the_queue_by_the_simulated_curators_informative_stra
     queue = pd.DataFrame({"source": [low, hub], "target": [0, 1], "rank": 1, "score": [0.6, 0.5],
                           "margin": [0.1, 0.1], "mutual_nn": False, "informativeness": [1.0, 0.0],
                           "state": "undecided"})  # fmt: skip
-    out = active.informative_queue(queue, tiny_pair, None, DecisionStore(tmp_path / "d.sqlite"), batch=2)
+    out = active.informative_queue(queue, tiny_pair, None, DecisionStore(tmp_path / "d.sqlite").current_state(),
+                                 batch=2)
     assert out.sort_values("informativeness", ascending=False)["source"].tolist() == [hub, low]
 
 
@@ -81,4 +82,19 @@ def test_a_no_counterpart_answer_counts_as_a_label(tmp_path):
     store = DecisionStore(tmp_path / "d.sqlite")
     store.record(0, 1, "accept", "me")
     store.record(2, 3, "skip", "me")
-    assert active.labels_given(store) == 1 and active.labels_given(store, no_match=2) == 3
+    states = store.current_state()
+    assert active.labels_given(states) == 1 and active.labels_given(states, no_match=2) == 3
+    assert active.accepted_in_pair(states, _Pair(10, 10)).tolist() == [[0, 1]]
+    assert active.accepted_in_pair(states, _Pair(10, 1)).tolist() == []  # target 1 is not in this KG2
+    store.record(0, 1, "reject", "you")  # curators disagree: still one label, no longer a seed
+    states = store.current_state()
+    assert active.labels_given(states) == 1
+    assert active.accepted_in_pair(states, _Pair(10, 10)).tolist() == []
+
+
+class _Pair:
+    """Just the entity counts of a pair, which is all accepted_in_pair reads."""
+
+    def __init__(self, n1: int, n2: int) -> None:
+        self.kg1 = type("KG", (), {"num_entities": n1})()
+        self.kg2 = type("KG", (), {"num_entities": n2})()

@@ -23,13 +23,13 @@ ranking = review.current_ranking(pair)
 review.ranking_note(pair, ranking)
 store = state.decision_store(pair)
 no_match = store.no_counterpart_sources()
-active.mode_panel(pair, ranking.run, store, len(no_match))
+decided = store.current_state()  # the decision log, folded once for this page run
+active.mode_panel(pair, ranking.run, decided, len(no_match))
 cands = ranking.cands
 all_ranks = st.session_state.get("q_all_ranks", False)
-decided = store.current_state()
 queue = review_queue(cands, decided, pair, top1_only=not all_ranks, no_match=no_match)
 if st.session_state.get(active.MODE) and ranking.kind == review.MODEL:  # the measured strategy's order
-    queue = active.informative_queue(queue, pair, ranking.run, store, st.session_state.get(active.BATCH, active.DEFAULT_BATCH))
+    queue = active.informative_queue(queue, pair, ranking.run, decided, st.session_state.get(active.BATCH, active.DEFAULT_BATCH))
 
 
 def to_top_of_order() -> None:
