@@ -11,7 +11,7 @@ from mimea_core.data.synthetic import SyntheticSpec, synthetic_pair
 from mimea_core.model import build_vocab
 from mimea_core.model.gat import GraphEncoder
 from mimea_core.model.inputs import build_inputs
-from mimea_core.model.sampling import sample_edges, sampled_view
+from mimea_core.model.sampling import HostGraphCache, sample_edges, sampled_view
 from mimea_core.training import train
 
 
@@ -38,6 +38,22 @@ def test_sampled_propagation_equals_the_full_graph_when_the_fanout_covers_every_
     view, nodes, _ = sampled_view(inputs, ids, 2, int(in_degree.max()), np.random.default_rng(0))
     assert len(nodes) < n  # a real subgraph, not the whole graph
     assert len(view.edge_src) < len(inputs.edge_src)
+
+
+def test_the_host_copy_of_the_graph_is_made_once_per_graph_and_changes_nothing():
+    """On CUDA the sampler's host arrays would otherwise be copied from the device on every step."""
+    inputs = _inputs(make_tiny_pair(n=60))
+    cache = HostGraphCache()
+    host = cache.get(inputs)
+    assert cache.get(inputs) is host  # the same graph: no new copy
+    other = _inputs(make_tiny_pair(n=40))
+    assert cache.get(other) is not host and len(cache.get(other).src) == len(other.edge_src)
+    ids = torch.tensor([0, 5, 17])
+    plain = sampled_view(inputs, ids, 2, 3, np.random.default_rng(1))
+    cached = sampled_view(inputs, ids, 2, 3, np.random.default_rng(1), host)
+    for a, b in zip((plain[0].edge_src, plain[0].edge_dst, plain[1], plain[2]),
+                    (cached[0].edge_src, cached[0].edge_dst, cached[1], cached[2]), strict=True):  # fmt: skip
+        assert torch.equal(a, b)
 
 
 def test_a_step_touches_a_bounded_subgraph_whatever_the_size_of_the_graph():

@@ -29,7 +29,7 @@ from torch import nn
 from mimea_core.config import MIMEAConfig
 from mimea_core.model.encoder import ModalityEncoder
 from mimea_core.model.inputs import ModelInputs, Vocab
-from mimea_core.model.sampling import EdgeView, sampled_view
+from mimea_core.model.sampling import EdgeView, HostGraphCache, sampled_view
 from mimea_core.registry import GRAPH_ENCODERS
 
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
@@ -142,6 +142,7 @@ class GraphEncoder(ModalityEncoder):
         self.entity = nn.Parameter(torch.randn(num_entities, dim) / math.sqrt(dim))
         self.fanout = fanout  # > 0: training steps propagate sampled neighbourhoods (model/sampling.py)
         self._rng = np.random.default_rng(seed)
+        self._host = HostGraphCache()  # the graph's edge lists on the host, for the sampler
         self.layers = nn.ModuleList(GraphLayer(dim, heads, attention, diagonal) for _ in range(layers))
         self.entity_dropout = nn.Dropout(entity_dropout)
         self.layer_dropout = nn.Dropout(layer_dropout)
@@ -150,7 +151,9 @@ class GraphEncoder(ModalityEncoder):
         """Rows ``ids`` (all when None). The whole graph is propagated, except in training with
         ``fanout > 0``: then only the sampled neighbourhoods of ``ids`` (:mod:`mimea_core.model.sampling`)."""
         if self.training and self.fanout > 0 and ids is not None:
-            view, nodes, rows = sampled_view(inputs, ids, len(self.layers), self.fanout, self._rng)
+            view, nodes, rows = sampled_view(
+                inputs, ids, len(self.layers), self.fanout, self._rng, self._host.get(inputs)
+            )
             return self._propagate(self.entity.index_select(0, nodes), view).index_select(0, rows)
         h = self._propagate(self.entity, inputs)
         return h if ids is None else h.index_select(0, ids)

@@ -18,6 +18,7 @@ graph, without gradients.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,15 +71,45 @@ def sample_edges(
     return edge_ids, nodes
 
 
+@dataclass(frozen=True)
+class HostGraph:
+    """The whole graph's edge layout as host (numpy) arrays, which the sampler indexes.
+
+    Made once per graph (:class:`HostGraphCache`): on CUDA, copying the edge lists to the host on
+    every step would cost more than the sampled step itself."""
+
+    rowptr: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+
+    @classmethod
+    def of(cls, inputs) -> HostGraph:
+        return cls(inputs.csr_rowptr.cpu().numpy(), inputs.edge_src.cpu().numpy(), inputs.edge_dst.cpu().numpy())
+
+
+class HostGraphCache:
+    """The :class:`HostGraph` of the last graph asked for, remade only when the graph tensors change
+    (checked by identity through a weak reference, so a new graph is never served stale arrays)."""
+
+    def __init__(self) -> None:
+        self._for: weakref.ref | None = None
+        self._host: HostGraph | None = None
+
+    def get(self, inputs) -> HostGraph:
+        if self._host is None or self._for is None or self._for() is not inputs.edge_src:
+            self._host, self._for = HostGraph.of(inputs), weakref.ref(inputs.edge_src)
+        return self._host
+
+
 def sampled_view(
-    inputs, ids: torch.Tensor, hops: int, fanout: int, rng: np.random.Generator
+    inputs, ids: torch.Tensor, hops: int, fanout: int, rng: np.random.Generator, host: HostGraph | None = None
 ) -> tuple[EdgeView, torch.Tensor, torch.Tensor]:
     """``(view, nodes, rows)``: the sampled subgraph of ``ids`` in local ids, the global ids of its
-    nodes (sorted) and the local rows of ``ids``."""
+    nodes (sorted) and the local rows of ``ids``. ``host``: ``inputs``' edge layout on the host, if
+    the caller keeps one (:class:`HostGraphCache`)."""
     device = ids.device
-    rowptr = inputs.csr_rowptr.cpu().numpy()
-    src_all = inputs.edge_src.cpu().numpy()
-    dst_all = inputs.edge_dst.cpu().numpy()
+    host = host or HostGraph.of(inputs)
+    rowptr, src_all, dst_all = host.rowptr, host.src, host.dst
     wanted = ids.cpu().numpy()
     edge_ids, nodes = sample_edges(rowptr, src_all, wanted, hops, fanout, rng)
     lsrc = np.searchsorted(nodes, src_all[edge_ids])
