@@ -49,7 +49,7 @@ class MIMEAConfig:
     # --- modalities and encoders -----------------------------------------------------------
     modalities: tuple[str, ...] = ("graph", "relation", "attribute", "visual", "value")
     dim: int = 256  # output dimension of every modality encoder (joint = len(modalities) * dim)
-    graph_encoder: str = "gat"  # "gat" (cheap edge attention) or "gcn" (fixed degree weights)
+    graph_encoder: str = "gat"  # "gat" (edge attention), "gcn" (fixed degree weights), "rgat" (relation-aware)
     graph_layers: int = 2
     graph_heads: int = 2
     graph_diagonal: bool = True  # per-feature weights in graph layers (a full dim x dim matrix is ~3x slower)

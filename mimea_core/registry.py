@@ -51,6 +51,11 @@ FUSIONS: dict[str, Component] = {
 GRAPH_ENCODERS: dict[str, Component] = {
     "gat": Component("mimea_core.model.gat:GraphEncoder", "edge attention", {"attention": True}),
     "gcn": Component("mimea_core.model.gat:GraphEncoder", "fixed degree weights", {"attention": False}),
+    "rgat": Component(
+        "mimea_core.model.gat:GraphEncoder",
+        "edge attention with a learned term per relation and direction (relation-aware)",
+        {"attention": True, "relations": True},
+    ),
 }
 
 

@@ -40,6 +40,11 @@ class Vocab:
         return 2 * (len(self.relations[0]) + len(self.relations[1]))
 
     @property
+    def edge_relation_dim(self) -> int:
+        """Edge-relation ids: the relation-bag columns, then "a relation not kept", then "self loop"."""
+        return self.relation_dim + 2
+
+    @property
     def attribute_dim(self) -> int:
         """Attribute input width: type bag + scaled value, per kept attribute of either KG."""
         return 2 * (len(self.attributes[0]) + len(self.attributes[1]))
@@ -98,6 +103,9 @@ class ModelInputs:
     features: dict[str, torch.Tensor]  # modality -> (N, d) dense given features (visual, name)
     present: dict[str, torch.Tensor]  # modality -> (N,) bool
     value_bag: SparseRows | None = None  # (N, value_dim) shared value tokens (value modality)
+    # (E, edge_relation_dim): each edge's (relation, direction) ids, 1/count each (a mean), for
+    # relation-aware graph attention (graph_encoder "rgat"); None for inputs built without them
+    edge_relations: SparseRows | None = None
 
     @property
     def total(self) -> int:
@@ -174,19 +182,57 @@ def _graph_edges(pair: MMKGPair) -> tuple[np.ndarray, np.ndarray]:
     return src[order], dst[order]
 
 
+def _kept_relation_lookup(kg, kept: list[str]) -> np.ndarray:
+    """KG relation id -> index in ``kept`` (-1: not kept)."""
+    lookup = np.full(max(kg.num_relations, 1), -1, dtype=np.int64)
+    name_index = {r: i for i, r in enumerate(kg.relations)}
+    for j, r in enumerate(kept):
+        if r in name_index:
+            lookup[name_index[r]] = j
+    return lookup
+
+
+def _edge_relations(pair: MMKGPair, vocab: Vocab, src: np.ndarray, dst: np.ndarray):
+    """COO (edge, relation id, 1/count) of the merged edges ``(src, dst)`` (sorted by ``dst * N + src``).
+
+    The edge ``h -> t`` of a triple ``(h, r, t)`` carries ``r`` as one of ``t``'s incoming relations,
+    the edge ``t -> h`` as one of ``h``'s outgoing ones: the relation-bag columns (``_relation_bag``).
+    A relation outside the vocabulary gets id ``relation_dim``; self loops ``relation_dim + 1``.
+    """
+    n1 = pair.kg1.num_entities
+    n = n1 + pair.kg2.num_entities
+    keys = dst * n + src
+    edges, ids = [], []
+    col_off = 0
+    for kg, off, kept in ((pair.kg1, 0, vocab.relations[0]), (pair.kg2, n1, vocab.relations[1])):
+        if len(kg.triples):
+            h = kg.triples[:, 0].astype(np.int64) + off
+            t = kg.triples[:, 2].astype(np.int64) + off
+            rel = _kept_relation_lookup(kg, kept)[kg.triples[:, 1]]
+            ok = h != t
+            h, t, rel = h[ok], t[ok], rel[ok]
+            k = len(kept)
+            outgoing = np.where(rel >= 0, col_off + rel, vocab.relation_dim)
+            incoming = np.where(rel >= 0, col_off + k + rel, vocab.relation_dim)
+            edges += [np.searchsorted(keys, t * n + h), np.searchsorted(keys, h * n + t)]
+            ids += [incoming, outgoing]
+        col_off += 2 * len(kept)
+    loops = np.flatnonzero(src == dst)
+    edges.append(loops)
+    ids.append(np.full(len(loops), vocab.relation_dim + 1, dtype=np.int64))
+    pairs = np.unique(np.stack([np.concatenate(edges), np.concatenate(ids)], 1), axis=0)
+    per_edge = np.bincount(pairs[:, 0], minlength=len(src))
+    return pairs[:, 0], pairs[:, 1], (1.0 / per_edge[pairs[:, 0]]).astype(np.float32)
+
+
 def _relation_bag(pair: MMKGPair, vocab: Vocab) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """COO (rows, cols, values): log(1 + count) of (relation, direction), rows L2-normalised."""
     n1 = pair.kg1.num_entities
     rows, cols = [], []
     col_off = 0
     for kg, off, kept in ((pair.kg1, 0, vocab.relations[0]), (pair.kg2, n1, vocab.relations[1])):
-        lookup = np.full(max(kg.num_relations, 1), -1, dtype=np.int64)
-        name_index = {r: i for i, r in enumerate(kg.relations)}
-        for j, r in enumerate(kept):
-            if r in name_index:
-                lookup[name_index[r]] = j
         if len(kg.triples) and kept:
-            rel = lookup[kg.triples[:, 1]]
+            rel = _kept_relation_lookup(kg, kept)[kg.triples[:, 1]]
             ok = rel >= 0
             k = len(kept)
             rows += [kg.triples[ok, 0] + off, kg.triples[ok, 2] + off]
@@ -379,4 +425,7 @@ def build_inputs(
         features=features,
         present={k: v.to(device) for k, v in present.items()},
         value_bag=value,
+        edge_relations=SparseRows.from_coo(
+            *_edge_relations(pair, vocab, src, dst), (len(src), vocab.edge_relation_dim), device
+        ),
     )

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mimea_core.model.inputs import rowptr_of
+from mimea_core.model.inputs import SparseRows, rowptr_of
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class EdgeView:
     csr_rowptr: torch.Tensor
     csc_perm: torch.Tensor
     csc_rowptr: torch.Tensor
+    edge_relations: SparseRows | None = None  # the whole graph's edge relations (ModelInputs')
+    edge_ids: torch.Tensor | None = None  # this view's edges as rows of ``edge_relations``
 
 
 def sample_edges(
@@ -118,13 +120,16 @@ def sampled_view(
     lsrc, ldst, edge_ids = lsrc[order], ldst[order], edge_ids[order]
     n = len(nodes)
     csc_perm = np.argsort(lsrc, kind="stable")
+    global_edges = torch.as_tensor(edge_ids, device=device)
     view = EdgeView(
         edge_src=torch.as_tensor(lsrc, device=device),
         edge_dst=torch.as_tensor(ldst, device=device),
-        edge_deg_weight=inputs.edge_deg_weight.index_select(0, torch.as_tensor(edge_ids, device=device)),
+        edge_deg_weight=inputs.edge_deg_weight.index_select(0, global_edges),
         csr_rowptr=torch.as_tensor(rowptr_of(ldst, n), device=device),
         csc_perm=torch.as_tensor(csc_perm, device=device),
         csc_rowptr=torch.as_tensor(rowptr_of(lsrc[csc_perm], n), device=device),
+        edge_relations=inputs.edge_relations,
+        edge_ids=global_edges,
     )
     rows = torch.as_tensor(np.searchsorted(nodes, wanted), device=device)
     return view, torch.as_tensor(nodes, device=device), rows
