@@ -96,6 +96,9 @@ def test_ablation_variants_each_change_the_train_command_at_equal_budget(tmp_pat
         assert cmd[cmd.index("--epochs") + 1] == "7" and "patience=7" in cmd and "--time-budget" not in cmd
     modal = {c.variant.name: train_command(c, options) for c in GRIDS["modalities"].cells()}
     assert "graph,relation,attribute,value,name" in modal["with_names"]
+    assert modal["structure_only"][modal["structure_only"].index("--modalities") + 1] == "graph,relation"
+    dev = {c.variant.name for c in GRIDS["dev"].cells()}
+    assert {v.name for v in ABLATIONS} < dev and {"structure_only", "without_value", "with_names"} <= dev
 
 
 def test_restricting_to_unknown_names_is_a_clear_error():

@@ -87,6 +87,11 @@ MODALITY_VARIANTS: tuple[Variant, ...] = (
         "training-free label-propagation channel added",
     ),
     Variant(
+        "structure_only",
+        ("--modalities", "graph,relation"),
+        "graph and relation modalities only (the structure-only setting of cross-lingual benchmarks)",
+    ),
+    Variant(
         "with_names",
         ("--modalities", ",".join((*BASE_MODALITIES, "name"))),
         "name modality added (reported separately: peers do not use names)",
@@ -189,6 +194,8 @@ GRIDS: dict[str, GridSpec] = {
     "main": GridSpec("main", tuple(DATASETS), SEED_RATIOS),
     "ablations": GridSpec("ablations", tuple(DATASETS), (0.2, 0.05), ABLATIONS, pairs=MAIN_CELLS),
     "modalities": GridSpec("modalities", ("FB15K-DB15K",), (0.2,), MODALITY_VARIANTS),
-    "dev": GridSpec("dev", ("FB15K-DB15K",), (0.2,), ABLATIONS, split_seeds=(DEV_SEED,), development=True),
+    # for choosing settings: every variant of the reported grids, on the development split only
+    "dev": GridSpec("dev", ("FB15K-DB15K",), (0.2,), (*ABLATIONS, *MODALITY_VARIANTS[1:]), split_seeds=(DEV_SEED,),
+                    development=True),  # fmt: skip
     "quick": GridSpec("quick", ("FB15K-DB15K",), (0.2,), split_seeds=(REPORT_SEEDS[0],)),
 }
