@@ -93,6 +93,21 @@ def test_pseudo_seeding_adds_pairs_and_changes_training():
     assert not np.allclose(on.embeddings.joint[0], off.embeddings.joint[0])
 
 
+def test_each_mining_logs_its_precision_on_the_validation_links_it_covers():
+    """Logged only (issue 13: a round's precision on validation, never on test): training is unchanged."""
+    from mimea_core.training.bootstrap import valid_precision
+
+    split = tiny_split(PAIR, train=0.3, valid=0.3)
+    cfg = BASE.replace(epochs=4, pseudo_start=2, pseudo_every=1, pseudo_threshold=0.0, eval_every=1)
+    result = train(PAIR, cfg, split=split)
+    rows = {h["epoch"]: h["pseudo_valid_precision"] for h in result.history}
+    assert rows[1] is None  # before the first mining
+    mined = [p for e, p in rows.items() if e >= 2]
+    assert all(p is not None and 0.0 <= p <= 1.0 for p in mined)
+    # the last mining's figure is that of the pseudo-seeds the run ends with
+    assert mined[-1] == valid_precision(result.pseudo_seeds, split.valid)[1]
+
+
 def test_cli_flags_map_to_config_fields():
     parser = build_config_parser_for_tests()
     args = parser.parse_args(

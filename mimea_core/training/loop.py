@@ -24,7 +24,7 @@ from mimea_core.errors import ConfigError
 from mimea_core.evaluation import validation_mrr
 from mimea_core.model import MIMEAModel, ModelInputs, Vocab, available_modalities, build_vocab, prepare_inputs
 from mimea_core.training.anchors import AnchorResult, value_anchors
-from mimea_core.training.bootstrap import Bootstrapper
+from mimea_core.training.bootstrap import Bootstrapper, valid_precision
 from mimea_core.training.distributed import current_world
 from mimea_core.training.early_stopping import EarlyStopping
 from mimea_core.training.objective import batch_losses, negative_pair_loss
@@ -155,6 +155,7 @@ def fit(
     free1 = np.setdiff1d(np.arange(n1), seeds[:, 0])
     free2 = np.setdiff1d(np.arange(pair.kg2.num_entities), seeds[:, 1])
     pseudo = np.zeros((0, 2), dtype=np.int64)
+    pseudo_precision: float | None = None  # of the last mining, on the validation links (logged only)
     booster = None
     if config.pseudo_method == "stable":
         booster = Bootstrapper(seeds, (n1, pair.kg2.num_entities), valid, stable=True,
@@ -232,9 +233,14 @@ def fit(
             if booster is not None:
                 booster.step(e12[0], e12[1])
                 pseudo = booster.pairs
+                pseudo_precision = booster.rounds[-1].valid_precision
             else:
                 pseudo = mutual_nearest_pairs(e12[0], e12[1], free1, free2, config.pseudo_threshold)
-            message = f"epoch {epoch}: {len(pseudo)} pseudo-seeds (mutual nearest neighbours >= {config.pseudo_threshold})"
+                _, pseudo_precision = valid_precision(pseudo, valid)
+            message = (
+                f"epoch {epoch}: {len(pseudo)} pseudo-seeds (mutual nearest neighbours >= {config.pseudo_threshold}; "
+                f"precision {pseudo_precision:.3f} on the validation sources they cover)"
+            )
             log.debug(message)
         row = {
             "epoch": epoch,
@@ -242,7 +248,7 @@ def fit(
             "valid_mrr": valid_mrr,
             "pseudo_seeds": int(len(pseudo)),
             "steps": steps,
-            "pseudo_valid_precision": booster.rounds[-1].valid_precision if booster and booster.rounds else None,
+            "pseudo_valid_precision": pseudo_precision,
             "anchor_seeds": int(len(anchors.pairs)) if anchors is not None else 0,
             "anchor_valid_precision": anchors.valid_precision if anchors is not None else None,
             "epoch_seconds": time.perf_counter() - t_epoch,
