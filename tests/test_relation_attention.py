@@ -23,8 +23,10 @@ def _hand_pair() -> MMKGPair:
 
 def _relations_of(inputs, src: int, dst: int) -> dict[int, float]:
     e = int(np.flatnonzero((inputs.edge_src.numpy() == src) & (inputs.edge_dst.numpy() == dst))[0])
-    lo, hi = inputs.edge_relations.rowptr[e : e + 2].tolist()
-    return dict(zip(inputs.edge_relations.cols[lo:hi].tolist(), inputs.edge_relations.vals[lo:hi].tolist(), strict=True))
+    sets = inputs.edge_relations.sets
+    k = int(inputs.edge_relations.of_edge[e])
+    lo, hi = sets.rowptr[k : k + 2].tolist()
+    return dict(zip(sets.cols[lo:hi].tolist(), sets.vals[lo:hi].tolist(), strict=True))
 
 
 def test_every_edge_carries_its_relations_by_direction_and_self_loops_their_own_id():
@@ -38,10 +40,32 @@ def test_every_edge_carries_its_relations_by_direction_and_self_loops_their_own_
     assert _relations_of(inputs, 2, 1) == {1: 1.0}
     assert _relations_of(inputs, 3, 4) == {5: 1.0}  # KG2 entity 0 is global 3
     assert _relations_of(inputs, 2, 2) == {7: 1.0}  # a self loop
-    assert inputs.edge_relations.shape == (len(inputs.edge_src), 8)
+    assert len(inputs.edge_relations.of_edge) == len(inputs.edge_src)
+    assert inputs.edge_relations.sets.shape[1] == 8
     # a relation outside the vocabulary shares one id
     small = build_inputs(pair, build_vocab(pair, 1, 10))
-    assert set(_relations_of(small, 0, 1)) == {small.edge_relations.shape[1] - 2, 1}
+    assert set(_relations_of(small, 0, 1)) == {small.edge_relations.sets.shape[1] - 2, 1}
+
+
+def test_edges_share_relation_sets_and_the_mean_over_a_set_is_exact():
+    """One row per distinct set (a cheap gather per edge), the same mean as a bag over each edge."""
+    from mimea_core.model.inputs import _edge_relations
+
+    pair = make_tiny_pair(n=60)
+    vocab = build_vocab(pair, 50, 50)
+    inputs = build_inputs(pair, vocab)
+    rel = inputs.edge_relations
+    assert rel.sets.shape[0] < len(rel.of_edge)  # shared: fewer sets than edges
+    dense = rel.sets.to_dense().numpy()
+    assert len({tuple(row) for row in dense}) == len(dense)  # each set once
+    pairs = _edge_relations(pair, vocab, inputs.edge_src.numpy(), inputs.edge_dst.numpy())
+    weight = torch.randn(vocab.edge_relation_dim, 2, generator=torch.Generator().manual_seed(0))
+    brute = np.zeros((len(inputs.edge_src), 2))
+    counts = np.bincount(pairs[:, 0], minlength=len(inputs.edge_src))
+    np.add.at(brute, pairs[:, 0], weight.numpy()[pairs[:, 1]] / counts[pairs[:, 0], None])
+    np.testing.assert_allclose(rel.mean(weight).numpy(), brute, rtol=1e-5, atol=1e-6)
+    some = torch.tensor([5, 0, 17])
+    np.testing.assert_allclose(rel.subset(some).mean(weight).numpy(), brute[[5, 0, 17]], rtol=1e-5, atol=1e-6)
 
 
 def test_relation_attention_starts_as_edge_attention_and_learns_a_term_per_relation():

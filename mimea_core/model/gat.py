@@ -127,7 +127,7 @@ def _relation_logits(weight: torch.Tensor, graph: ModelInputs | EdgeView) -> tor
     """(E, H): per edge, the mean of ``weight``'s rows over the edge's relation ids."""
     if graph.edge_relations is None:
         raise ValueError("relation-aware attention needs inputs built with edge relations (build_inputs)")
-    return graph.edge_relations.matmul(weight, getattr(graph, "edge_ids", None))
+    return graph.edge_relations.mean(weight)
 
 
 class GraphEncoder(ModalityEncoder):

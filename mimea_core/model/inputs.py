@@ -103,9 +103,9 @@ class ModelInputs:
     features: dict[str, torch.Tensor]  # modality -> (N, d) dense given features (visual, name)
     present: dict[str, torch.Tensor]  # modality -> (N,) bool
     value_bag: SparseRows | None = None  # (N, value_dim) shared value tokens (value modality)
-    # (E, edge_relation_dim): each edge's (relation, direction) ids, 1/count each (a mean), for
-    # relation-aware graph attention (graph_encoder "rgat"); None for inputs built without them
-    edge_relations: SparseRows | None = None
+    # each edge's (relation, direction) ids, for relation-aware graph attention (graph_encoder
+    # "rgat"); None for inputs built without them
+    edge_relations: EdgeRelations | None = None
 
     @property
     def total(self) -> int:
@@ -193,7 +193,7 @@ def _kept_relation_lookup(kg, kept: list[str]) -> np.ndarray:
 
 
 def _edge_relations(pair: MMKGPair, vocab: Vocab, src: np.ndarray, dst: np.ndarray):
-    """COO (edge, relation id, 1/count) of the merged edges ``(src, dst)`` (sorted by ``dst * N + src``).
+    """Sorted unique ``(edge, relation id)`` pairs of the merged edges ``(src, dst)`` (sorted by ``dst * N + src``).
 
     The edge ``h -> t`` of a triple ``(h, r, t)`` carries ``r`` as one of ``t``'s incoming relations,
     the edge ``t -> h`` as one of ``h``'s outgoing ones: the relation-bag columns (``_relation_bag``).
@@ -220,9 +220,27 @@ def _edge_relations(pair: MMKGPair, vocab: Vocab, src: np.ndarray, dst: np.ndarr
     loops = np.flatnonzero(src == dst)
     edges.append(loops)
     ids.append(np.full(len(loops), vocab.relation_dim + 1, dtype=np.int64))
-    pairs = np.unique(np.stack([np.concatenate(edges), np.concatenate(ids)], 1), axis=0)
-    per_edge = np.bincount(pairs[:, 0], minlength=len(src))
-    return pairs[:, 0], pairs[:, 1], (1.0 / per_edge[pairs[:, 0]]).astype(np.float32)
+    return np.unique(np.stack([np.concatenate(edges), np.concatenate(ids)], 1), axis=0)
+
+
+def _relation_sets(pairs: np.ndarray, num_edges: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct relation sets of sorted ``(edge, id)`` ``pairs``: COO (set, id, 1/|set|) and
+    each edge's set. Exact: edges are grouped by set size and each group deduplicated as a matrix."""
+    counts = np.bincount(pairs[:, 0], minlength=num_edges)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    of_edge = np.zeros(num_edges, dtype=np.int64)
+    rows, cols, vals = [], [], []
+    offset = 0
+    for size in np.unique(counts[counts > 0]):
+        edges = np.flatnonzero(counts == size)
+        members = pairs[first[edges][:, None] + np.arange(size)[None, :], 1]  # (edges, size), sorted ids
+        sets, inverse = np.unique(members, axis=0, return_inverse=True)
+        of_edge[edges] = offset + inverse.reshape(-1)
+        rows.append(np.repeat(offset + np.arange(len(sets)), size))
+        cols.append(sets.reshape(-1))
+        vals.append(np.full(sets.size, 1.0 / size, dtype=np.float32))
+        offset += len(sets)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), of_edge
 
 
 def _relation_bag(pair: MMKGPair, vocab: Vocab) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -351,6 +369,34 @@ class SparseRows:
         return out
 
 
+@dataclass
+class EdgeRelations:
+    """Each edge's (relation, direction) ids, held as one of ``C`` distinct relation *sets*.
+
+    Most edges carry one relation and many edges share a set, so the per-edge mean of a relation
+    table ``q`` (R, H) is ``(S q)[set(e)]``: a (C × R) sparse product and one gather of E rows,
+    instead of a bag over every edge (measured ~0.8 s per layer and step at FB15K-DB15K's 1.3M edges).
+    """
+
+    sets: SparseRows  # (C, R): each distinct set, 1/|set| per member (a mean)
+    of_edge: torch.Tensor  # (E,) the set of each edge
+
+    @classmethod
+    def build(cls, pairs: np.ndarray, num_edges: int, num_ids: int, device) -> EdgeRelations:
+        """From sorted unique ``(edge, id)`` pairs (every edge has at least one id)."""
+        rows, cols, vals, of_edge = _relation_sets(pairs, num_edges)
+        sets = SparseRows.from_coo(rows, cols, vals, (int(rows.max()) + 1 if len(rows) else 0, num_ids), device)
+        return cls(sets, torch.as_tensor(of_edge, device=device))
+
+    def mean(self, weight: torch.Tensor) -> torch.Tensor:
+        """(E, H): per edge, the mean of ``weight``'s rows over the edge's ids."""
+        return self.sets.matmul(weight).index_select(0, self.of_edge)
+
+    def subset(self, edge_ids: torch.Tensor) -> EdgeRelations:
+        """The same sets for the edges ``edge_ids`` (a sampled subgraph), in that order."""
+        return EdgeRelations(self.sets, self.of_edge.index_select(0, edge_ids))
+
+
 def rowptr_of(sorted_ids: np.ndarray, n: int) -> np.ndarray:
     """CSR row pointers (n + 1,) of row ids sorted ascending."""
     return np.concatenate([[0], np.cumsum(np.bincount(sorted_ids, minlength=n))]).astype(np.int64)
@@ -425,7 +471,6 @@ def build_inputs(
         features=features,
         present={k: v.to(device) for k, v in present.items()},
         value_bag=value,
-        edge_relations=SparseRows.from_coo(
-            *_edge_relations(pair, vocab, src, dst), (len(src), vocab.edge_relation_dim), device
-        ),
+        edge_relations=EdgeRelations.build(_edge_relations(pair, vocab, src, dst), len(src),
+                                           vocab.edge_relation_dim, device),  # fmt: skip
     )

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mimea_core.model.inputs import SparseRows, rowptr_of
+from mimea_core.model.inputs import EdgeRelations, rowptr_of
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,7 @@ class EdgeView:
     csr_rowptr: torch.Tensor
     csc_perm: torch.Tensor
     csc_rowptr: torch.Tensor
-    edge_relations: SparseRows | None = None  # the whole graph's edge relations (ModelInputs')
-    edge_ids: torch.Tensor | None = None  # this view's edges as rows of ``edge_relations``
+    edge_relations: EdgeRelations | None = None  # this view's edges' relation sets
 
 
 def sample_edges(
@@ -128,8 +127,7 @@ def sampled_view(
         csr_rowptr=torch.as_tensor(rowptr_of(ldst, n), device=device),
         csc_perm=torch.as_tensor(csc_perm, device=device),
         csc_rowptr=torch.as_tensor(rowptr_of(lsrc[csc_perm], n), device=device),
-        edge_relations=inputs.edge_relations,
-        edge_ids=global_edges,
+        edge_relations=None if inputs.edge_relations is None else inputs.edge_relations.subset(global_edges),
     )
     rows = torch.as_tensor(np.searchsorted(nodes, wanted), device=device)
     return view, torch.as_tensor(nodes, device=device), rows
