@@ -78,7 +78,7 @@ def test_ablation_grid_cells_seeds_and_variants():
     assert {c.variant.name for c in cells} == {
         "full", "no_ot", "uniform_fusion", "attention_fusion", "no_modal_contrastive", "with_cross_modal",
         "no_pseudo_seeding", "stable_pseudo", "value_anchors", "open_validation", "last_epoch", "sinkhorn_decoding",
-        "relation_attention",
+        "edge_attention",
     }  # fmt: skip
     assert len(cells) == 3 * len(ABLATIONS) * 3
     dev = GRIDS["dev"]

@@ -70,7 +70,7 @@ def _model_and_inputs(pair, config: MIMEAConfig):
 
 
 @pytest.mark.parametrize(
-    ("graph_encoder", "fusion"), [("gat", "beta"), ("gcn", "attention"), ("gat", "uniform")]
+    ("graph_encoder", "fusion"), [("rgat", "beta"), ("gat", "beta"), ("gcn", "attention"), ("rgat", "uniform")]
 )
 def test_every_encoder_and_the_fusion_match_the_cpu(pair, graph_encoder, fusion):
     config = FAST.replace(modalities=ALL, graph_encoder=graph_encoder, fusion=fusion)

@@ -68,7 +68,7 @@ ABLATIONS: tuple[Variant, ...] = (
     Variant("open_validation", ("--valid-pool", "open"), "model selected on validation ranked among all non-seeds"),
     Variant("last_epoch", ("--no-restore-best",), "the last epoch's weights, not the best validation epoch's"),
     Variant("sinkhorn_decoding", ("--decoding", "sinkhorn"), "test matrix ranked by its Sinkhorn plan, not CSLS"),
-    Variant("relation_attention", ("--graph-encoder", "rgat"), "relation-aware graph attention (a term per relation)"),
+    Variant("edge_attention", ("--graph-encoder", "gat"), "plain edge attention, no relation terms (the default before rgat)"),
 )
 
 MODALITY_VARIANTS: tuple[Variant, ...] = (
