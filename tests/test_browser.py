@@ -141,6 +141,7 @@ def test_review_accept_log_and_inert_names(server):
             )
             settle(page)  # stale elements of the previous pair are gone once the page has finished
             note = page.get_by_label("Note (optional)", exact=True)
+            expect(note).to_have_count(1, timeout=WAIT)  # on a loaded machine stale ones linger a while
             note.press_sequentially("a real match")
             note.press("Enter")
             expect(note).to_have_value("a real match", timeout=WAIT)
