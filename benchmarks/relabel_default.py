@@ -99,8 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         grid = args.results.stem
         if archived:
             with locked(args.archive):
-                known = {r["grid_key"] for r in load_records(args.archive)}
-                merged = load_records(args.archive) + [r for r in archived if r["grid_key"] not in known]
+                earlier = load_records(args.archive)
+                known = {r["grid_key"] for r in earlier}
+                merged = earlier + [r for r in archived if r["grid_key"] not in known]
                 save_records(args.archive, f"{grid} (earlier default)", merged)
                 write_markdown(args.archive.with_suffix(".md"), f"{grid} (earlier default)", merged)
         save_records(args.results, grid, kept)

@@ -192,31 +192,36 @@ def _kept_relation_lookup(kg, kept: list[str]) -> np.ndarray:
     return lookup
 
 
+def _triple_columns(pair: MMKGPair, vocab: Vocab):
+    """Per KG with triples: global heads, tails and the relation-bag columns of each triple's
+    relation as the head's outgoing and the tail's incoming one (-1 where the relation is not kept)."""
+    n1 = pair.kg1.num_entities
+    col_off = 0
+    for kg, off, kept in ((pair.kg1, 0, vocab.relations[0]), (pair.kg2, n1, vocab.relations[1])):
+        if len(kg.triples):
+            rel = _kept_relation_lookup(kg, kept)[kg.triples[:, 1]]
+            out_col = np.where(rel >= 0, col_off + rel, -1)
+            in_col = np.where(rel >= 0, col_off + len(kept) + rel, -1)
+            yield kg.triples[:, 0].astype(np.int64) + off, kg.triples[:, 2].astype(np.int64) + off, out_col, in_col
+        col_off += 2 * len(kept)
+
+
 def _edge_relations(pair: MMKGPair, vocab: Vocab, src: np.ndarray, dst: np.ndarray):
     """Sorted unique ``(edge, relation id)`` pairs of the merged edges ``(src, dst)`` (sorted by ``dst * N + src``).
 
     The edge ``h -> t`` of a triple ``(h, r, t)`` carries ``r`` as one of ``t``'s incoming relations,
-    the edge ``t -> h`` as one of ``h``'s outgoing ones: the relation-bag columns (``_relation_bag``).
+    the edge ``t -> h`` as one of ``h``'s outgoing ones: the relation-bag columns (``_triple_columns``).
     A relation outside the vocabulary gets id ``relation_dim``; self loops ``relation_dim + 1``.
     """
-    n1 = pair.kg1.num_entities
-    n = n1 + pair.kg2.num_entities
+    n = pair.kg1.num_entities + pair.kg2.num_entities
     keys = dst * n + src
     edges, ids = [], []
-    col_off = 0
-    for kg, off, kept in ((pair.kg1, 0, vocab.relations[0]), (pair.kg2, n1, vocab.relations[1])):
-        if len(kg.triples):
-            h = kg.triples[:, 0].astype(np.int64) + off
-            t = kg.triples[:, 2].astype(np.int64) + off
-            rel = _kept_relation_lookup(kg, kept)[kg.triples[:, 1]]
-            ok = h != t
-            h, t, rel = h[ok], t[ok], rel[ok]
-            k = len(kept)
-            outgoing = np.where(rel >= 0, col_off + rel, vocab.relation_dim)
-            incoming = np.where(rel >= 0, col_off + k + rel, vocab.relation_dim)
-            edges += [np.searchsorted(keys, t * n + h), np.searchsorted(keys, h * n + t)]
-            ids += [incoming, outgoing]
-        col_off += 2 * len(kept)
+    for h, t, out_col, in_col in _triple_columns(pair, vocab):
+        ok = h != t
+        h, t = h[ok], t[ok]
+        edges += [np.searchsorted(keys, t * n + h), np.searchsorted(keys, h * n + t)]
+        ids += [np.where(in_col[ok] >= 0, in_col[ok], vocab.relation_dim),
+                np.where(out_col[ok] >= 0, out_col[ok], vocab.relation_dim)]  # fmt: skip
     loops = np.flatnonzero(src == dst)
     edges.append(loops)
     ids.append(np.full(len(loops), vocab.relation_dim + 1, dtype=np.int64))
@@ -245,17 +250,12 @@ def _relation_sets(pairs: np.ndarray, num_edges: int) -> tuple[np.ndarray, np.nd
 
 def _relation_bag(pair: MMKGPair, vocab: Vocab) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """COO (rows, cols, values): log(1 + count) of (relation, direction), rows L2-normalised."""
-    n1 = pair.kg1.num_entities
     rows, cols = [], []
-    col_off = 0
-    for kg, off, kept in ((pair.kg1, 0, vocab.relations[0]), (pair.kg2, n1, vocab.relations[1])):
-        if len(kg.triples) and kept:
-            rel = _kept_relation_lookup(kg, kept)[kg.triples[:, 1]]
-            ok = rel >= 0
-            k = len(kept)
-            rows += [kg.triples[ok, 0] + off, kg.triples[ok, 2] + off]
-            cols += [col_off + rel[ok], col_off + k + rel[ok]]
-        col_off += 2 * len(kept)
+    for h, t, out_col, in_col in _triple_columns(pair, vocab):
+        ok = out_col >= 0
+        if ok.any():
+            rows += [h[ok], t[ok]]
+            cols += [out_col[ok], in_col[ok]]
     return _normalised_counts(rows, cols)
 
 
