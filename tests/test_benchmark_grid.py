@@ -22,7 +22,7 @@ from mimea_core.benchmarking.grid import (
 )
 from mimea_core.benchmarking.records import load_records
 from mimea_core.benchmarking.report import ablation_plot, hits_plot, markdown_table, summarise, summary_table
-from mimea_core.benchmarking.runner import BenchOptions, run_grid, train_command
+from mimea_core.benchmarking.runner import BenchOptions, command_stamp, run_grid, train_command
 from mimea_core.cli import main
 from mimea_core.errors import ConfigError, MimeaError
 
@@ -115,7 +115,7 @@ def test_run_grid_resumes_from_finished_runs_and_writes_table(tmp_path):
         run_dir = options.runs_dir / cell.run_name
         run_dir.mkdir(parents=True)
         (run_dir / runs.METRICS).write_text(json.dumps(_metrics(h1, cell.seed_ratio)))
-        (options.runs_dir / f"{cell.run_name}.command").write_text(shlex.join(train_command(cell, options)))
+        (options.runs_dir / f"{cell.run_name}.command").write_text(command_stamp(train_command(cell, options)))
     messages: list[str] = []
     path = run_grid(grid, options, log=messages.append)
     records = load_records(path)
@@ -220,6 +220,20 @@ def test_a_finished_run_folder_made_by_another_command_is_not_reused(tmp_path, m
     monkeypatch.setattr(runner.subprocess, "run", fake_run)
     record = runner.run_cell(cell, options, log=lambda _: None)
     assert len(calls) == 1 and record["standard"]["hits@1"] == 0.7
-    assert (options.runs_dir / f"{cell.run_name}.command").read_text() == shlex.join(calls[0])
+    assert (options.runs_dir / f"{cell.run_name}.command").read_text() == runner.command_stamp(calls[0])
     runner.run_cell(cell, options, log=lambda _: None)  # now the stamp matches: reused, not retrained
     assert len(calls) == 1
+
+
+def test_a_command_stamp_changes_when_the_defaults_change(monkeypatch):
+    """The same flag-free command under other defaults (the graph encoder became rgat) must not
+    match a stamp written before: its folder was trained with the old configuration."""
+    from mimea_core.benchmarking import runner
+
+    cmd = ["python", "-m", "mimea_core", "train", "x.toml", "--no-ot"]
+    before = command_stamp(cmd)
+    assert command_stamp(cmd) == before and before.startswith(shlex.join(cmd))
+    real = runner.MIMEAConfig
+    assert real().graph_encoder == "rgat"
+    monkeypatch.setattr(runner, "MIMEAConfig", lambda: real().replace(graph_encoder="gat"))
+    assert command_stamp(cmd) != before

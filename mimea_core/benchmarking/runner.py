@@ -7,6 +7,8 @@ per-process high-water mark) and makes every record reproducible from the comman
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import shlex
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from typing import Any
 from mimea_core.benchmarking.grid import BenchCell, GridSpec
 from mimea_core.benchmarking.records import environment_stamp, load_records, locked, merge_records
 from mimea_core.benchmarking.report import write_markdown
+from mimea_core.config import MIMEAConfig
 from mimea_core.errors import MimeaError
 from mimea_core.runs import read_metrics
 
@@ -52,6 +55,19 @@ def train_command(cell: BenchCell, options: BenchOptions) -> list[str]:
     return cmd + list(cell.variant.flags) + list(options.extra_flags)
 
 
+def command_stamp(cmd: list[str]) -> str:
+    """What marks a finished run folder as made by ``cmd`` under today's defaults.
+
+    The command alone is not enough: a variant without flags means "the defaults", and those
+    change (cross-modal attention was switched off, the graph encoder became rgat). The stamp
+    therefore carries a fingerprint of :class:`MIMEAConfig`'s defaults beside the command, and a
+    folder made under other defaults is retrained rather than recorded under the wrong name.
+    """
+    defaults = json.dumps(MIMEAConfig().to_dict(), sort_keys=True)
+    fingerprint = hashlib.sha256(defaults.encode("utf-8")).hexdigest()[:16]
+    return f"{shlex.join(cmd)}\n# defaults {fingerprint}\n"
+
+
 def run_cell(
     cell: BenchCell, options: BenchOptions, log: Callable[[str], None], development: bool = False
 ) -> dict[str, Any]:
@@ -60,10 +76,8 @@ def run_cell(
     cmd = train_command(cell, options)
     run_dir = options.runs_dir / cell.run_name
     stamp = run_dir.parent / f"{cell.run_name}.command"  # what made the finished run folder
-    # A finished folder is reused only when the same command made it: the defaults behind a
-    # command without flags may have changed since (cross-modal attention did), and a reused
-    # folder would then be recorded under the wrong configuration.
-    same = stamp.exists() and stamp.read_text(encoding="utf-8") == shlex.join(cmd)
+    # A finished folder is reused only when the same command made it under the same defaults.
+    same = stamp.exists() and stamp.read_text(encoding="utf-8") == command_stamp(cmd)
     metrics = read_metrics(run_dir) if same else None
     wall = None
     if metrics is None:
@@ -80,7 +94,7 @@ def run_cell(
         metrics = read_metrics(run_dir)
         if metrics is None:
             raise MimeaError(f"cell {cell.key}: {run_dir} holds no test metrics after training")
-        stamp.write_text(shlex.join(cmd), encoding="utf-8")
+        stamp.write_text(command_stamp(cmd), encoding="utf-8")
     record = metrics.to_dict()
     record.update(
         {
