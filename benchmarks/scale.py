@@ -83,7 +83,7 @@ def measure(
                          graph_fanout=graph_fanout)  # fmt: skip
     t0 = time.perf_counter()
     vocab = build_vocab(pair, config.relation_topk, config.attribute_topk)
-    inputs = prepare_inputs(pair, vocab, available_modalities(config, vocab), "cpu")
+    inputs = prepare_inputs(pair, vocab, available_modalities(config, vocab), "cpu", config.graph_encoder)
     mark("inputs", t0)
     del inputs
     split = make_split(pair, seed_ratio=0.2, seed=seed)

@@ -37,7 +37,7 @@ def model_inputs(model: MIMEAModel, pair: MMKGPair) -> ModelInputs:
             f"the model was trained on a pair with {expected[0]} + {expected[1]} entities, "
             f"but {pair.source or pair.name} has {got[0]} + {got[1]}"
         )
-    return prepare_inputs(pair, model.vocab, model.modalities, model.device)
+    return prepare_inputs(pair, model.vocab, model.modalities, model.device, model.config.graph_encoder)
 
 
 def _check_overrides(model: MIMEAModel, overrides: Sequence[ModalityOverride]) -> None:

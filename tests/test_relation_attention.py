@@ -118,3 +118,16 @@ def test_training_with_relation_attention_learns():
     assert any(k.endswith("att_rel") for k in result.model.state_dict())
     losses = [row["losses"]["total"] for row in result.history]
     assert losses[-1] < losses[0] and np.isfinite(result.metrics.hits1)
+
+
+def test_edge_relation_sets_are_built_only_for_a_relation_aware_graph_encoder():
+    from mimea_core.model.model import prepare_inputs
+
+    pair = make_tiny_pair(n=40)
+    vocab = build_vocab(pair, 50, 50)
+    assert prepare_inputs(pair, vocab, ["graph"], "cpu", "rgat").edge_relations is not None
+    assert prepare_inputs(pair, vocab, ["graph"], "cpu", "gat").edge_relations is None
+    assert prepare_inputs(pair, vocab, ["relation"], "cpu", "rgat").edge_relations is None  # no graph
+    for encoder in ("gat", "gcn"):  # and the other encoders train without them
+        result = train(pair, FAST.replace(graph_encoder=encoder, epochs=2), split=tiny_split(pair))
+        assert np.isfinite(result.history[-1]["losses"]["total"]) and np.isfinite(result.metrics.hits1)

@@ -407,8 +407,11 @@ def build_inputs(
     vocab: Vocab,
     device: torch.device | str = "cpu",
     extra_features: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = None,
+    edge_relations: bool = True,
 ) -> ModelInputs:
     """Tensors for ``pair`` under ``vocab``.
+
+    ``edge_relations``: also build each edge's relation set (what relation-aware attention reads).
 
     ``extra_features``: modality -> (X1, mask1, X2, mask2) computed outside the pair (the name
     modality's sentence embeddings); ``pair.kgX.features`` supply the others (visual).
@@ -472,5 +475,5 @@ def build_inputs(
         present={k: v.to(device) for k, v in present.items()},
         value_bag=value,
         edge_relations=EdgeRelations.build(_edge_relations(pair, vocab, src, dst), len(src),
-                                           vocab.edge_relation_dim, device),  # fmt: skip
+                                           vocab.edge_relation_dim, device) if edge_relations else None,  # fmt: skip
     )

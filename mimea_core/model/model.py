@@ -14,7 +14,7 @@ from torch import nn
 from mimea_core.config import MIMEAConfig
 from mimea_core.model.fusion import FusionOutput
 from mimea_core.model.inputs import ModelInputs, Vocab
-from mimea_core.registry import FUSIONS, MODALITY_ENCODERS
+from mimea_core.registry import FUSIONS, GRAPH_ENCODERS, MODALITY_ENCODERS
 
 
 def available_modalities(config: MIMEAConfig, vocab: Vocab) -> list[str]:
@@ -65,8 +65,14 @@ class MIMEAModel(nn.Module):
         return self.fuse(self.encode(inputs, ids), self.present(inputs, ids), sample=self.training)
 
 
-def prepare_inputs(pair, vocab: Vocab, modalities: list[str], device: torch.device | str) -> ModelInputs:
-    """:func:`build_inputs` plus the features the used encoders compute themselves (names)."""
+def prepare_inputs(
+    pair, vocab: Vocab, modalities: list[str], device: torch.device | str, graph_encoder: str = "rgat"
+) -> ModelInputs:
+    """:func:`build_inputs` plus the features the used encoders compute themselves (names).
+
+    The edges' relation sets (~1 s and 30 MB at FB15K-DB15K) are built only when the graph
+    modality is used with a relation-aware ``graph_encoder``.
+    """
     from mimea_core.model.inputs import build_inputs
 
     extra = {}
@@ -74,4 +80,5 @@ def prepare_inputs(pair, vocab: Vocab, modalities: list[str], device: torch.devi
         features = MODALITY_ENCODERS[m].load().input_features(pair, vocab)
         if features is not None:
             extra[m] = features
-    return build_inputs(pair, vocab, device, extra_features=extra)
+    relations = "graph" in modalities and bool(GRAPH_ENCODERS[graph_encoder].options.get("relations"))
+    return build_inputs(pair, vocab, device, extra_features=extra, edge_relations=relations)

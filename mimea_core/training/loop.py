@@ -145,7 +145,7 @@ def fit(
     dropped = [m for m in config.modalities if m not in modalities]
     if dropped:
         log.info("modalities without data in %s, left out: %s", pair.name, ", ".join(dropped))
-    inputs = prepare_inputs(pair, vocab, modalities, device)
+    inputs = prepare_inputs(pair, vocab, modalities, device, config.graph_encoder)
     model = MIMEAModel(config, vocab, modalities).to(device)
     if init_state is not None:
         model.load_state_dict(init_state)
