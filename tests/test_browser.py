@@ -76,6 +76,12 @@ def server(hostile_pair, tmp_path_factory):
         yield url, app_dir
 
 
+NOTE_KEY_JS = (  # the pair under review: its note field's key is note_<source>_<target>
+    "() => { const e = document.querySelector('[class*=\"st-key-note_\"]');"
+    " return e ? [...e.classList].find(c => c.startsWith('st-key-note_')).slice('st-key-'.length) : null; }"
+)
+
+
 def settle(page) -> None:
     """Wait until the app's script run is over (Streamlit's status widget is gone)."""
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=WAIT)
@@ -198,12 +204,19 @@ def test_reject_key_records_each_reject_exactly_once(server):
             before = len(store.decisions())
             for presses in range(1, 4):
                 settle(page)
+                shown = page.evaluate(NOTE_KEY_JS)  # the decision form on screen
+                assert shown, "no decision form shown"
                 page.get_by_role("heading", name="Candidates").click()  # focus on the page, not a field
                 page.keyboard.press("r")
                 deadline = 30.0
                 while len(store.decisions()) < before + presses and deadline > 0:
                     page.wait_for_timeout(200)
                     deadline -= 0.2
+                # The next press is for the next pair: a press on a form still on screen after its
+                # decision is (rightly) refused by the form's action token, so wait for the new form.
+                page.wait_for_function(
+                    f"b => {{ const k = ({NOTE_KEY_JS})(); return k && k !== b; }}", arg=shown, timeout=WAIT
+                )  # fmt: skip
                 settle(page)
                 page.wait_for_timeout(1500)  # a duplicate came ~100 ms after the first row
                 assert len(store.decisions()) == before + presses
