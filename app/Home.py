@@ -61,8 +61,9 @@ with st.sidebar:
         placeholder="your name or ORCID",
         help="Recorded with every decision you make.",
     )
+    name_hint = st.empty()  # one fixed slot: the captions below keep their place when it empties
     if not state.curator():
-        st.caption("Enter your name to record decisions.")
+        name_hint.caption("Enter your name to record decisions.")
     st.caption(f"Dataset: {state.data_choice().label}")
     chosen_run = st.session_state.get(state.RUN_DIR)
     if chosen_run:

@@ -85,12 +85,12 @@ shown_pairs = list(zip(shown["source"].astype(int), shown["target"].astype(int),
 table_key = f"queue_table_{version}_{hashlib.sha1(repr(shown_pairs).encode()).hexdigest()[:12]}"
 table = st.dataframe(
     shown[["source_name", "target_name", *(["rank"] if all_ranks else []), "confidence", "mutual_nn",
-           "one_to_one", "state"]],
+           "one_to_one", "state"]].assign(confidence=shown["confidence"] * 100),  # whole percents: no false precision
     column_config={
         "source_name": st.column_config.TextColumn(pair.kg1.name[:30] or "KG1"),
         "target_name": st.column_config.TextColumn(pair.kg2.name[:30] or "KG2"),
         "confidence": st.column_config.ProgressColumn(
-            "confidence", help=review.CONFIDENCE_HELP, format="percent", min_value=0.0, max_value=1.0
+            "confidence", help=review.CONFIDENCE_HELP, format="%.0f%%", min_value=0.0, max_value=100.0
         ),
         "mutual_nn": st.column_config.CheckboxColumn("mutual best", help="each is the other's top candidate"),
         "one_to_one": st.column_config.CheckboxColumn("1:1", help="kept by a global one-to-one matching"),
