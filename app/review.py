@@ -106,17 +106,20 @@ def model_candidates(run_dir: str, choice: state.DataChoice) -> pd.DataFrame:
 
 def current_ranking(pair: MMKGPair) -> Ranking | None:
     """The model's ranking when a run exists, else the lexical one (the default training starts)."""
-    run = state.active_run(pair, quiet=True)
+    run = state.active_run(pair, auto_train=False, quiet=True)
     choice = state.data_choice()
     if run is not None:
         key = str(run.run_dir)
         return Ranking(
             MODEL, model_candidates(key, choice), model_calibration(key, choice), run, state.embeddings(key, choice)
         )
+    # the first ranking before the default training starts: on a 2-core machine the two would
+    # share the cores, and the first ranking is what the curator is waiting for
+    cands, calibration = lexical_candidates(choice)
+    state.active_run(pair, quiet=True)
     job = state.training_job(pair)
     if job is not None and job.snapshot().status == "failed":
         st.error(f"The default training failed: {job.snapshot().error}")
-    cands, calibration = lexical_candidates(choice)
     return Ranking(LEXICAL, cands, calibration)
 
 
