@@ -7,6 +7,7 @@ twice. The thread only writes to the job object under its lock; pages read snaps
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import traceback
@@ -122,11 +123,28 @@ class TrainingJob:
 
 
 class JobRegistry:
-    """The jobs of this server process, by dataset key (one running job per dataset)."""
+    """The jobs of this server process, by dataset key (one running job per dataset).
+
+    When the process exits, running jobs are asked to stop and waited for (:meth:`stop_all`): a
+    daemon thread still inside torch while the interpreter tears down aborts the whole process
+    ("terminate called without an active exception", exit status 134) and may leave a run folder
+    half written.
+    """
 
     def __init__(self) -> None:
         self._jobs: dict[str, TrainingJob] = {}
         self._lock = threading.Lock()
+        atexit.register(self.stop_all)
+
+    def stop_all(self, timeout: float = 60.0) -> None:
+        """Ask every running job to stop after its current step, and wait up to ``timeout`` s in all."""
+        with self._lock:
+            jobs = [job for job in self._jobs.values() if job.running]
+        for job in jobs:
+            job.cancel()
+        deadline = time.monotonic() + timeout
+        for job in jobs:
+            job.wait(max(0.0, deadline - time.monotonic()))
 
     def get(self, key: str) -> TrainingJob | None:
         with self._lock:
