@@ -116,8 +116,7 @@ def current_ranking(pair: MMKGPair) -> Ranking | None:
     # the first ranking before the default training starts: on a 2-core machine the two would
     # share the cores, and the first ranking is what the curator is waiting for
     cands, calibration = lexical_candidates(choice)
-    state.active_run(pair, quiet=True)
-    job = state.training_job(pair)
+    job = state.start_default_training(pair)
     if job is not None and job.snapshot().status == "failed":
         st.error(f"The default training failed: {job.snapshot().error}")
     return Ranking(LEXICAL, cands, calibration)

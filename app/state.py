@@ -233,6 +233,14 @@ def watch_job(job: TrainingJob, message: str) -> None:
     _watch()
 
 
+def start_default_training(pair: MMKGPair) -> TrainingJob | None:
+    """On a bundled sample pair, start (or return) its quick default training; None elsewhere."""
+    job = training_job(pair)
+    if job is None and Path(pair.source).resolve().parent == SAMPLE_ROOT.resolve():
+        job = start_training(pair, quick_config(pair), label="default model for the sample data", tag="default")
+    return job
+
+
 def active_run(pair: MMKGPair, *, auto_train: bool = True, quiet: bool = False) -> RunResult | None:
     """The run the pages use: the one chosen in this session, else the newest for this dataset.
 
@@ -254,8 +262,8 @@ def active_run(pair: MMKGPair, *, auto_train: bool = True, quiet: bool = False) 
             st.error(md(f"Cannot load the run {chosen}: {err}"))
             st.session_state.pop(RUN_DIR, None)
             return None
-    if job is None and auto_train and Path(pair.source).resolve().parent == SAMPLE_ROOT.resolve():
-        job = start_training(pair, quick_config(pair), label="default model for the sample data", tag="default")
+    if job is None and auto_train:
+        job = start_default_training(pair)
     if quiet:
         return None
     if job is not None:
