@@ -16,6 +16,7 @@ cost exponent ``b`` of ``seconds ≈ a·N^b`` is fitted by least squares in log-
 sizes present.
 
     nice -n 10 python benchmarks/scale.py --sizes 15000,100000     # adds/replaces those sizes
+    python benchmarks/scale.py --sizes 1000000 --epochs 1 --set dim=64 --name scale-1m
     python benchmarks/scale.py --report-only                       # rewrite .md/.png from the JSON
     python benchmarks/scale.py --stats                             # synthetic vs FB15K/DB15K shape
 
@@ -55,9 +56,17 @@ def loadavg() -> str:
 
 
 def measure(
-    n: int, epochs: int, seed: int, device: str, test_sample: int, retrieval: str, graph_fanout: int = 0
+    n: int,
+    epochs: int,
+    seed: int,
+    device: str,
+    test_sample: int,
+    retrieval: str,
+    graph_fanout: int = 0,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One size, in this process (called in a child by :func:`main`)."""
+    """One size, in this process (called in a child by :func:`main`); ``overrides``: further
+    :class:`~mimea_core.config.MIMEAConfig` fields (``--set dim=64``)."""
     import torch
 
     from mimea_core.candidates import suggest
@@ -79,8 +88,9 @@ def measure(
     t0 = time.perf_counter()
     pair = synthetic_pair(SyntheticSpec(n, seed=0))
     mark("generate", t0)
-    config = MIMEAConfig(epochs=epochs, eval_every=epochs, patience=10**6, seed=seed, device=device,
-                         graph_fanout=graph_fanout)  # fmt: skip
+    base = MIMEAConfig(epochs=epochs, eval_every=epochs, patience=10**6, seed=seed, device=device,
+                       graph_fanout=graph_fanout)  # fmt: skip
+    config = MIMEAConfig.from_dict({**base.to_dict(), **(overrides or {})})
     t0 = time.perf_counter()
     vocab = build_vocab(pair, config.relation_topk, config.attribute_topk)
     inputs = prepare_inputs(pair, vocab, available_modalities(config, vocab), "cpu", config.graph_encoder)
@@ -114,6 +124,7 @@ def measure(
         "retrieval": retrieval,
         "graph_fanout": graph_fanout,
         "epochs": epochs,
+        "overrides": overrides or {},
         "seconds": seconds,
         "peak_rss_mb": rss,
         "hits@1": m["standard"]["hits@1"],
@@ -124,6 +135,20 @@ def measure(
     }
 
 
+def run_child(cmd: list[str]) -> tuple[int, list[str]]:
+    """Run one size's child, echoing its progress lines as they come (a 1M size runs for an hour);
+    returns its exit status and its ``RESULT`` lines. Its stderr goes straight to ours."""
+    results = []
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, bufsize=1) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("RESULT "):
+                results.append(line)
+            else:
+                print(line, end="", flush=True)
+    return proc.returncode, results
+
+
 def fit_exponent(ns: list[int], ys: list[float]) -> float | None:
     """``b`` of ``y ≈ a N^b`` (least squares on logs); None with fewer than two sizes."""
     pts = [(x, y) for x, y in zip(ns, ys, strict=True) if y and y > 0]
@@ -131,6 +156,12 @@ def fit_exponent(ns: list[int], ys: list[float]) -> float | None:
         return None
     x, y = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
     return float(np.polyfit(x, y, 1)[0])
+
+
+def _settings(record: dict[str, Any]) -> str:
+    """The config fields a size was run with beyond the benchmark's own (``dim=64``), or "defaults"."""
+    overrides = record.get("overrides") or {}
+    return ", ".join(f"{k}={v}" for k, v in sorted(overrides.items())) or "defaults"
 
 
 def write_report(path: Path, payload: dict[str, Any]) -> None:
@@ -143,16 +174,16 @@ def write_report(path: Path, payload: dict[str, Any]) -> None:
         "each phase; the high-water mark of the process) on this shared CPU; load = /proc/loadavg",
         "(1, 5, 15 min) before/after the size. H@1 (standard, CSLS) is a sanity figure, not a target.",
         "",
-        "| N per KG | entities (KG1, KG2) | triples | epochs | graph per step | test links evaluated | candidates by | "
+        "| N per KG | entities (KG1, KG2) | triples | epochs | settings | graph per step | test links evaluated | candidates by | "
         + " | ".join(f"{p} s" for p in PHASES)
         + " | peak RSS MB | H@1 | 1-to-1 H@1 | load before → after |",
-        "|" + "---|" * (len(PHASES) + 11),
+        "|" + "---|" * (len(PHASES) + 12),
     ]
     for r in rows:
         s = r["seconds"]
         lines.append(
             f"| {r['n']:,} | {r['entities_per_kg'][0]:,}, {r['entities_per_kg'][1]:,} | "
-            f"{r['triples'][0]:,}, {r['triples'][1]:,} | {r['epochs']} | "
+            f"{r['triples'][0]:,}, {r['triples'][1]:,} | {r['epochs']} | {_settings(r)} | "
             f"{'whole graph' if not r.get('graph_fanout') else 'fanout ' + str(r['graph_fanout'])} | {r['test_links']:,} | {r.get('retrieval', 'exact')} | "
             + " | ".join(f"{s.get(p, float('nan')):.1f}" for p in PHASES)
             + f" | {max(r['peak_rss_mb'].values()):,.0f} | {r['hits@1']:.3f} | {r['one_to_one_hits@1']:.3f} | "
@@ -210,6 +241,8 @@ def main() -> int:
     p.add_argument("--retrieval", default="exact", choices=["exact", "faiss"], help="candidate search")
     p.add_argument("--graph-fanout", type=int, default=0,
                    help="0: each step propagates the whole graph; K: sampled neighbourhoods (model/sampling.py)")  # fmt: skip
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
+                   help="a further MIMEAConfig field for every size (VALUE as JSON), e.g. --set dim=64")  # fmt: skip
     p.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # child mode
     p.add_argument("--report-only", action="store_true")
     p.add_argument("--stats", action="store_true")
@@ -217,9 +250,12 @@ def main() -> int:
     if args.stats:
         stats()
         return 0
+    from mimea_core.commands.train import parse_overrides
+
+    overrides = parse_overrides(args.overrides)
     if args.one is not None:
         record = measure(args.one, args.epochs, args.seed, args.device, args.test_sample, args.retrieval,
-                         args.graph_fanout)  # fmt: skip
+                         args.graph_fanout, overrides)  # fmt: skip
         print("RESULT " + json.dumps(record), flush=True)
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
@@ -230,13 +266,11 @@ def main() -> int:
             before = loadavg()
             cmd = [sys.executable, __file__, "--one", str(n), "--epochs", str(args.epochs),
                    "--seed", str(args.seed), "--device", args.device, "--test-sample", str(args.test_sample),
-                   "--retrieval", args.retrieval, "--graph-fanout", str(args.graph_fanout)]  # fmt: skip
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            sys.stderr.write(proc.stderr[-3000:])
-            lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
-            if proc.returncode or not lines:
-                print(proc.stdout[-2000:])
-                raise SystemExit(f"size {n} failed (exit {proc.returncode})")
+                   "--retrieval", args.retrieval, "--graph-fanout", str(args.graph_fanout),
+                   *(f"--set={item}" for item in args.overrides)]  # fmt: skip
+            returncode, lines = run_child(cmd)
+            if returncode or not lines:
+                raise SystemExit(f"size {n} failed (exit {returncode})")
             record = json.loads(lines[-1][len("RESULT ") :])
             record.update({"load_before": before, "load_after": loadavg(), "command": shlex.join(cmd)})
             payload["records"] = [r for r in payload["records"] if r["n"] != n] + [record]

@@ -113,6 +113,18 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["dim=64", "lr=0.001"]`` -> ``{"dim": 64, "lr": 0.001}`` (``--set FIELD=VALUE``, VALUE as JSON
+    or else a string); the fields are checked when the config is built."""
+    fields: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected FIELD=VALUE")
+        fields[key.strip()] = _parse_value(value)
+    return fields
+
+
 def config_from_args(args: argparse.Namespace) -> MIMEAConfig:
     modalities = tuple(m.strip() for m in args.modalities.split(",") if m.strip())
     fields: dict[str, Any] = dict(
@@ -127,11 +139,7 @@ def config_from_args(args: argparse.Namespace) -> MIMEAConfig:
         batch_size=args.batch_size, lr=args.lr, tau=args.tau, epochs=args.epochs, seed=args.seed,
         device=args.device, time_budget=args.time_budget, deterministic=args.deterministic,
     )  # fmt: skip
-    for item in args.overrides:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--set {item!r}: expected FIELD=VALUE")
-        fields[key.strip()] = _parse_value(value)
+    fields.update(parse_overrides(args.overrides))
     return MIMEAConfig.from_dict({**MIMEAConfig().to_dict(), **fields})
 
 

@@ -1,0 +1,40 @@
+"""benchmarks/scale.py: config fields set per run reach the model and the report (``--set dim=64``)."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from mimea_core.commands.train import parse_overrides
+from mimea_core.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _scale_module():
+    spec = importlib.util.spec_from_file_location("scale_bench", REPO_ROOT / "benchmarks" / "scale.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_parse_overrides_reads_json_values_and_rejects_bad_items():
+    assert parse_overrides(["dim=64", "lr=0.001", "fusion=uniform"]) == {"dim": 64, "lr": 0.001, "fusion": "uniform"}
+    with pytest.raises(ConfigError, match="expected FIELD=VALUE"):
+        parse_overrides(["dim"])
+    with pytest.raises(ConfigError, match="expected FIELD=VALUE"):
+        parse_overrides(["=3"])
+
+
+def test_scale_size_runs_with_the_overridden_dimension(tmp_path):
+    scale = _scale_module()
+    record = scale.measure(300, epochs=1, seed=1, device="cpu", test_sample=0, retrieval="exact",
+                           graph_fanout=5, overrides={"dim": 16})  # fmt: skip
+    assert record["overrides"] == {"dim": 16}
+    assert record["candidate_rows"] > 0 and 0.0 <= record["hits@1"] <= 1.0
+    assert scale._settings(record) == "dim=16"
+    assert scale._settings({"n": 1}) == "defaults"
+    path = tmp_path / "scale.json"
+    scale.write_report(path, {"records": [record], "command": "test", "machine": "m", "commit": "c", "date": "d"})
+    row = next(line for line in path.with_suffix(".md").read_text().splitlines() if line.startswith("| 300 "))
+    assert "| dim=16 |" in row and "| fanout 5 |" in row
