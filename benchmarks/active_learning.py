@@ -191,20 +191,22 @@ def main(argv: list[str] | None = None) -> None:
     from mimea_core.benchmarking.active import CHECKPOINTS, oracle_setup, run_cell
     from mimea_core.benchmarking.records import environment_stamp, load_average
     from mimea_core.config import MIMEAConfig
-    from mimea_core.curation.active import DEFAULT_QUERY, relearn
+    from mimea_core.curation.active import DEFAULT_QUERY, initial_fit
     from mimea_core.data import load_pair
 
     checkpoints = tuple(c for c in CHECKPOINTS if c <= args.budget)
     chosen = {"uncertainty_weight": args.uncertainty_weight, "centrality": args.centrality}
     query = dataclasses.replace(DEFAULT_QUERY, **{k: v for k, v in chosen.items() if v is not None})
     labels = {s: cell_label(s, args.oracle, query) for s in args.strategies}
+    config = MIMEAConfig(modalities=MODALITIES)
     meta = {
         "command": shlex.join(["python", "benchmarks/active_learning.py", *(argv if argv is not None else sys.argv[1:])]),
         "env": environment_stamp(REPO_ROOT),
         "load": load_average(),
         "setup": (f"half of the links are test (never shown to the oracle); 1% of the links are the starting "
                   f"seeds; modalities {', '.join(MODALITIES)} (no names); {args.initial_epochs} epochs from "
-                  f"scratch, then {args.relearn_epochs} epochs from the current weights after each batch of "
+                  f"scratch with the default pseudo-seeding schedule (from epoch {config.pseudo_start}, every "
+                  f"{config.pseudo_every}), then {args.relearn_epochs} epochs from the current weights after each batch of "
                   f"50 labels. Oracle (default): for each source a strategy picks, its gold counterpart "
                   f"(a new seed) or 'no counterpart' (the source leaves the queue); '[pair oracle]': judges "
                   f"the model's best pair, accepted pairs become seeds, rejected pairs leave the queue (and, "
@@ -215,7 +217,6 @@ def main(argv: list[str] | None = None) -> None:
     CELLS.mkdir(parents=True, exist_ok=True)
     if not args.summary_only:
         pair = load_pair(PAIRS[args.pair])
-        config = MIMEAConfig(modalities=MODALITIES)
         for seed in args.seeds:
             todo = [s for s in args.strategies if not cell_path(args.pair, seed, labels[s]).exists()]
             if not todo:
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
             setup = oracle_setup(pair, seed)
             cfg = config.replace(seed=seed)
             t0 = time.perf_counter()
-            initial = relearn(pair, cfg, setup.split, None, setup.split.train[:0], epochs=args.initial_epochs)
+            initial = initial_fit(pair, cfg, setup.split, args.initial_epochs)
             print(f"seed {seed}: initial model {time.perf_counter() - t0:.0f} s", flush=True)
             for strategy in todo:
                 base, negatives = split_strategy(strategy)

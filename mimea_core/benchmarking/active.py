@@ -15,7 +15,8 @@ Two oracles (``ORACLES``):
 - ``"pair"``: the strategy picks (source, best candidate) pairs; the oracle accepts a pair iff it
   is a gold link (a weak model's uncertain pairs are nearly all wrong, so few seeds are gained).
 
-A cell (:func:`run_cell`) trains ``initial_epochs`` from scratch, then repeats: the strategy picks
+A cell (:func:`run_cell`) trains ``initial_epochs`` from scratch with the config's own pseudo-seeding
+schedule (:func:`~mimea_core.curation.active.initial_fit`: the model a curator starts from), then repeats: the strategy picks
 ``batch`` rows (:func:`mimea_core.curation.active.select_batch`), the oracle labels them,
 accepted pairs become extra seeds, rejected pairs and unmatched sources leave the queue, and the
 model retrains ``relearn_epochs`` from its current weights. Test H@1 (standard protocol, KG1 → KG2, CSLS) is
@@ -38,6 +39,7 @@ from mimea_core.curation.active import (
     QueryConfig,
     Structure,
     best_unrejected,
+    initial_fit,
     relearn,
     select_batch,
 )
@@ -124,7 +126,7 @@ def run_cell(
     labels = Labels.empty()
     t0 = time.perf_counter()
     if initial is None:  # a FitResult shared by the strategies of one seed, or trained here
-        initial = relearn(pair, config, setup.split, None, labels.accepted, epochs=initial_epochs)
+        initial = initial_fit(pair, config, setup.split, initial_epochs)
     fitted = initial
     state = {k: v.clone() for k, v in fitted.model.state_dict().items()}
     h1, emb = test_hits1(fitted.model, pair, fitted.inputs, setup.split)

@@ -332,11 +332,22 @@ def relearn(
     Validation links are left out (``valid`` empty): the model after the last epoch is kept.
     ``negatives``: rejected pairs used as hard negatives (see :func:`~mimea_core.training.loop.fit`).
     """
+    return _fit_without_validation(pair, relearn_config(config, epochs), split, init_state, accepted, negatives)
+
+
+def initial_fit(pair: MMKGPair, config: MIMEAConfig, split: Split, epochs: int):
+    """The model a curator starts from: ``config`` trained from scratch for ``epochs`` epochs with its
+    own pseudo-seeding schedule (unlike :func:`relearn`, which mines once or twice in a short retrain),
+    validation links left out, the last epoch kept; returns the ``FitResult``."""
+    empty = np.zeros((0, 2), dtype=np.int64)
+    return _fit_without_validation(pair, config.replace(epochs=epochs, time_budget=None), split, None, empty)
+
+
+def _fit_without_validation(pair, config, split, init_state, accepted, negatives=None):
     from mimea_core.training.loop import fit
 
     no_valid = Split(
         train=split.train, valid=np.zeros((0, 2), dtype=np.int64), test=split.test,
         seed_ratio=split.seed_ratio, seed=split.seed,
     )  # fmt: skip
-    return fit(pair, relearn_config(config, epochs), no_valid, extra_seeds=accepted, init_state=init_state,
-               negatives=negatives)
+    return fit(pair, config, no_valid, extra_seeds=accepted, init_state=init_state, negatives=negatives)
