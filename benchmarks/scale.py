@@ -7,16 +7,19 @@ process (a fresh ``ru_maxrss`` per size) builds :func:`mimea_core.data.synthetic
 - ``generate``: the synthetic pair; ``inputs``: vocabulary + model inputs (what loading costs);
 - ``epoch``: the first training epoch; ``train``: a fixed number of epochs (default 3, validation
   at the last one only, no early stop, no pseudo-seeds before epoch 10);
-- ``evaluate``: ``embed`` + all test metrics (standard/open, both directions, one-to-one);
+- ``evaluate``: ``embed`` + all test metrics (standard/open, both directions, one-to-one); with
+  ``--no-evaluate`` (a million entities: the open protocol ranks against the full pools, N²) the
+  test metrics are skipped, ``embed`` is timed alone and H@1 is the standard protocol's;
 - ``candidates``: ``suggest`` top-10 for every non-seed KG1 entity among the non-seed KG2 ones;
 
-with the peak RSS after each phase, and H@1 (standard) as a sanity figure, not a target. The
-machine's load (``/proc/loadavg``) is stored before and after each size: this CPU is shared. The
+with the peak RSS after each phase (the process's high-water mark) and each phase's own resident
+peak (``VmHWM`` restarted at the phase's start: what the candidates need, embeddings included),
+and H@1 (standard) as a sanity figure, not a target. The machine's load (``/proc/loadavg``) is stored before and after each size: this CPU is shared. The
 cost exponent ``b`` of ``seconds ≈ a·N^b`` is fitted by least squares in log-log space over the
 sizes present.
 
     nice -n 10 python benchmarks/scale.py --sizes 15000,100000     # adds/replaces those sizes
-    python benchmarks/scale.py --sizes 1000000 --epochs 1 --set dim=64 --name scale-1m
+    python benchmarks/scale.py --sizes 1000000 --epochs 1 --set dim=64 --no-evaluate --name scale-1m
     python benchmarks/scale.py --report-only                       # rewrite .md/.png from the JSON
     python benchmarks/scale.py --stats                             # synthetic vs FB15K/DB15K shape
 
@@ -26,6 +29,7 @@ Writes ``benchmarks/results/scale.json``, ``scale.md`` and ``scale.png`` (``--na
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -41,7 +45,25 @@ import numpy as np
 from mimea_core.benchmarking.records import environment_line, environment_stamp
 
 RESULTS = Path(__file__).resolve().parent / "results"
-PHASES = ("generate", "inputs", "epoch", "train", "evaluate", "candidates")
+PHASES = ("generate", "inputs", "epoch", "train", "embed", "evaluate", "candidates")
+
+
+def reset_phase_peak() -> None:
+    """Restart the kernel's resident high-water mark (``VmHWM``; ``ru_maxrss`` is not affected), so
+    that :func:`phase_peak_mb` gives the peak of what runs from here on (Linux >= 4.0)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def phase_peak_mb() -> float:
+    """Resident high-water mark (``VmHWM``) since the last :func:`reset_phase_peak`, MB; 0 without /proc."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
 
 
 def peak_rss_mb() -> float:
@@ -64,9 +86,12 @@ def measure(
     retrieval: str,
     graph_fanout: int = 0,
     overrides: dict[str, Any] | None = None,
+    evaluate: bool = True,
 ) -> dict[str, Any]:
     """One size, in this process (called in a child by :func:`main`); ``overrides``: further
-    :class:`~mimea_core.config.MIMEAConfig` fields (``--set dim=64``)."""
+    :class:`~mimea_core.config.MIMEAConfig` fields (``--set dim=64``). ``evaluate=False`` skips the
+    test metrics (their open protocol ranks against the full pools, N² at a million entities): the
+    phase ``embed`` is then timed alone and H@1 is the standard protocol's on the test links."""
     import torch
 
     from mimea_core.candidates import suggest
@@ -79,19 +104,25 @@ def measure(
 
     seconds: dict[str, float] = {}
     rss: dict[str, float] = {}
+    phase_peak: dict[str, float] = {}  # resident high-water mark while the phase ran (incl. what it inherited)
+
+    def start(phase: str) -> float:
+        reset_phase_peak()
+        return time.perf_counter()
 
     def mark(phase: str, t0: float) -> None:
         seconds[phase] = round(time.perf_counter() - t0, 2)
         rss[phase] = round(peak_rss_mb(), 1)
+        phase_peak[phase] = round(phase_peak_mb(), 1)
         print(f"N={n} {phase}: {seconds[phase]} s, peak RSS {rss[phase]} MB", flush=True)
 
-    t0 = time.perf_counter()
+    t0 = start("generate")
     pair = synthetic_pair(SyntheticSpec(n, seed=0))
     mark("generate", t0)
     base = MIMEAConfig(epochs=epochs, eval_every=epochs, patience=10**6, seed=seed, device=device,
                        graph_fanout=graph_fanout)  # fmt: skip
     config = MIMEAConfig.from_dict({**base.to_dict(), **(overrides or {})})
-    t0 = time.perf_counter()
+    t0 = start("inputs")
     vocab = build_vocab(pair, config.relation_topk, config.attribute_topk)
     inputs = prepare_inputs(pair, vocab, available_modalities(config, vocab), "cpu", config.graph_encoder)
     mark("inputs", t0)
@@ -100,19 +131,25 @@ def measure(
     if 0 < test_sample < len(split.test):  # evaluate a sample of the test links (pools stay full size)
         rows = np.random.default_rng(seed).choice(len(split.test), test_sample, replace=False)
         split = Split(split.train, split.valid, split.test[np.sort(rows)], split.seed_ratio, split.seed)
-    t_run = time.perf_counter()
-    result = train(pair, config, split=split)
-    run_s = time.perf_counter() - t_run
-    m = result.metrics.to_dict()
-    seconds["epoch"] = round(result.history[0]["epoch_seconds"], 2)
-    seconds["train"] = m["train_seconds"]
-    seconds["evaluate"] = round(run_s - m["train_seconds"], 2)  # embed + test metrics (+ set-up)
-    rss["evaluate"] = m["peak_rss_mb"]
+    if evaluate:
+        t_run = start("train")
+        result = train(pair, config, split=split)
+        run_s = time.perf_counter() - t_run
+        m = result.metrics.to_dict()
+        seconds["epoch"] = round(result.history[0]["epoch_seconds"], 2)
+        seconds["train"] = m["train_seconds"]
+        seconds["evaluate"] = round(run_s - m["train_seconds"], 2)  # embed + test metrics (+ set-up)
+        rss["evaluate"] = m["peak_rss_mb"]
+        phase_peak["evaluate"] = round(phase_peak_mb(), 1)  # training and test metrics together
+        embeddings, h1, h1_one_to_one = result.embeddings, m["standard"]["hits@1"], m["one_to_one"]["hits@1"]
+    else:
+        embeddings, h1 = _train_and_embed(pair, config, split, seconds, rss, start, mark)
+        h1_one_to_one = float("nan")
     seeds = np.concatenate([split.train, split.valid])
-    t0 = time.perf_counter()
+    t0 = start("candidates")
     with torch.no_grad():
         torch.set_num_threads(len(os.sched_getaffinity(0)))
-        frame = suggest(result.embeddings, top_k=10, exclude_kg1=seeds[:, 0], exclude_kg2=seeds[:, 1],
+        frame = suggest(embeddings, top_k=10, exclude_kg1=seeds[:, 0], exclude_kg2=seeds[:, 1],
                         retrieval=retrieval)  # fmt: skip
     mark("candidates", t0)
     return {
@@ -127,12 +164,38 @@ def measure(
         "overrides": overrides or {},
         "seconds": seconds,
         "peak_rss_mb": rss,
-        "hits@1": m["standard"]["hits@1"],
-        "one_to_one_hits@1": m["one_to_one"]["hits@1"],
+        "phase_peak_mb": phase_peak,
+        "hits@1": h1,
+        "one_to_one_hits@1": h1_one_to_one,
         "candidate_rows": int(len(frame)),
         "shape": {"kg1": degree_stats(pair.kg1), "kg2": degree_stats(pair.kg2)},
-        "device": m["device"],
+        "device": config.device,
     }
+
+
+def _train_and_embed(pair, config, split, seconds, rss, start, mark) -> tuple[Any, float]:
+    """Training then ``embed`` as two timed phases, without the test metrics; returns the embeddings
+    and the standard protocol's H@1 (KG1 -> KG2, CSLS) on ``split.test``."""
+    import torch
+
+    from mimea_core.evaluation.protocols import rank_queries
+    from mimea_core.evaluation.ranking import metrics_from_ranks
+    from mimea_core.inference import embed
+    from mimea_core.training.loop import fit
+
+    t0 = start("train")
+    fitted = fit(pair, config, split)
+    mark("train", t0)
+    seconds["epoch"] = round(fitted.history[0]["epoch_seconds"], 2)
+    seconds["train"] = round(fitted.train_seconds, 2)  # the loop's own clock, as with evaluation
+    t0 = start("embed")
+    emb = embed(fitted.model, pair, inputs=fitted.inputs)
+    del fitted
+    mark("embed", t0)
+    test = np.asarray(split.test, dtype=np.int64)
+    A, B = (torch.from_numpy(x) for x in emb.joint)
+    ranks = rank_queries(A, B, test, np.unique(test[:, 1]), csls_k=3)
+    return emb, float(metrics_from_ranks(ranks["csls"])["hits@1"])
 
 
 def run_child(cmd: list[str]) -> tuple[int, list[str]]:
@@ -158,6 +221,13 @@ def fit_exponent(ns: list[int], ys: list[float]) -> float | None:
     return float(np.polyfit(x, y, 1)[0])
 
 
+def _candidates_peak(record: dict[str, Any]) -> str:
+    """The resident peak while candidates were made (what that phase needs on top of the embeddings
+    it is given, plus them); "n/a" for records made before phase peaks were kept."""
+    peak = (record.get("phase_peak_mb") or {}).get("candidates")
+    return f"{peak:,.0f}" if peak else "n/a"
+
+
 def _settings(record: dict[str, Any]) -> str:
     """The config fields a size was run with beyond the benchmark's own (``dim=64``), or "defaults"."""
     overrides = record.get("overrides") or {}
@@ -176,8 +246,8 @@ def write_report(path: Path, payload: dict[str, Any]) -> None:
         "",
         "| N per KG | entities (KG1, KG2) | triples | epochs | settings | graph per step | test links evaluated | candidates by | "
         + " | ".join(f"{p} s" for p in PHASES)
-        + " | peak RSS MB | H@1 | 1-to-1 H@1 | load before → after |",
-        "|" + "---|" * (len(PHASES) + 12),
+        + " | peak RSS MB | candidates' own peak MB | H@1 | 1-to-1 H@1 | load before → after |",
+        "|" + "---|" * (len(PHASES) + 13),
     ]
     for r in rows:
         s = r["seconds"]
@@ -185,8 +255,8 @@ def write_report(path: Path, payload: dict[str, Any]) -> None:
             f"| {r['n']:,} | {r['entities_per_kg'][0]:,}, {r['entities_per_kg'][1]:,} | "
             f"{r['triples'][0]:,}, {r['triples'][1]:,} | {r['epochs']} | {_settings(r)} | "
             f"{'whole graph' if not r.get('graph_fanout') else 'fanout ' + str(r['graph_fanout'])} | {r['test_links']:,} | {r.get('retrieval', 'exact')} | "
-            + " | ".join(f"{s.get(p, float('nan')):.1f}" for p in PHASES)
-            + f" | {max(r['peak_rss_mb'].values()):,.0f} | {r['hits@1']:.3f} | {r['one_to_one_hits@1']:.3f} | "
+            + " | ".join(f"{s[p]:.1f}" if p in s else "n/a" for p in PHASES)
+            + f" | {max(r['peak_rss_mb'].values()):,.0f} | {_candidates_peak(r)} | {r['hits@1']:.3f} | {r['one_to_one_hits@1']:.3f} | "
             f"{r.get('load_before')} → {r.get('load_after')} |"
         )
     lines += ["", "Fitted cost exponent b (seconds ≈ a·N^b, log-log least squares over the sizes above):", ""]
@@ -195,9 +265,10 @@ def write_report(path: Path, payload: dict[str, Any]) -> None:
         if p == "train":  # only comparable across sizes trained for the same number of epochs
             epochs = max({r["epochs"] for r in rows}, key=[r["epochs"] for r in rows].count)
             same = [r for r in rows if r["epochs"] == epochs]
-        b = fit_exponent([r["n"] for r in same], [r["seconds"].get(p) for r in same])
-        note = f" (sizes trained {same[0]['epochs']} epochs)" if p == "train" and len(same) < len(rows) else ""
-        lines.append(f"- {p}: " + ("n/a (one size)" if b is None else f"{b:.2f}") + note)
+        same = [r for r in same if p in r["seconds"]]
+        b = fit_exponent([r["n"] for r in same], [r["seconds"][p] for r in same])
+        note = f" (sizes trained {same[0]['epochs']} epochs)" if p == "train" and 0 < len(same) < len(rows) else ""
+        lines.append(f"- {p}: " + ("n/a (fewer than two sizes)" if b is None else f"{b:.2f}") + note)
     b = fit_exponent(ns, [max(r["peak_rss_mb"].values()) for r in rows])
     lines.append("- peak RSS: " + ("n/a" if b is None else f"{b:.2f}"))
     if "env" in payload:
@@ -243,6 +314,8 @@ def main() -> int:
                    help="0: each step propagates the whole graph; K: sampled neighbourhoods (model/sampling.py)")  # fmt: skip
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="a further MIMEAConfig field for every size (VALUE as JSON), e.g. --set dim=64")  # fmt: skip
+    p.add_argument("--evaluate", action=argparse.BooleanOptionalAction, default=True,
+                   help="--no-evaluate: skip the test metrics (their open protocol is N²); time embed alone")  # fmt: skip
     p.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)  # child mode
     p.add_argument("--report-only", action="store_true")
     p.add_argument("--stats", action="store_true")
@@ -255,7 +328,7 @@ def main() -> int:
     overrides = parse_overrides(args.overrides)
     if args.one is not None:
         record = measure(args.one, args.epochs, args.seed, args.device, args.test_sample, args.retrieval,
-                         args.graph_fanout, overrides)  # fmt: skip
+                         args.graph_fanout, overrides, args.evaluate)  # fmt: skip
         print("RESULT " + json.dumps(record), flush=True)
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
@@ -267,7 +340,8 @@ def main() -> int:
             cmd = [sys.executable, __file__, "--one", str(n), "--epochs", str(args.epochs),
                    "--seed", str(args.seed), "--device", args.device, "--test-sample", str(args.test_sample),
                    "--retrieval", args.retrieval, "--graph-fanout", str(args.graph_fanout),
-                   *(f"--set={item}" for item in args.overrides)]  # fmt: skip
+                   *(f"--set={item}" for item in args.overrides),
+                   "--evaluate" if args.evaluate else "--no-evaluate"]  # fmt: skip
             returncode, lines = run_child(cmd)
             if returncode or not lines:
                 raise SystemExit(f"size {n} failed (exit {returncode})")

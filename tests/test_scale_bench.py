@@ -38,3 +38,17 @@ def test_scale_size_runs_with_the_overridden_dimension(tmp_path):
     scale.write_report(path, {"records": [record], "command": "test", "machine": "m", "commit": "c", "date": "d"})
     row = next(line for line in path.with_suffix(".md").read_text().splitlines() if line.startswith("| 300 "))
     assert "| dim=16 |" in row and "| fanout 5 |" in row
+
+
+def test_scale_size_without_test_metrics_times_embed_and_the_candidates_own_peak(tmp_path):
+    scale = _scale_module()
+    record = scale.measure(300, epochs=1, seed=1, device="cpu", test_sample=100, retrieval="exact",
+                           graph_fanout=5, overrides={"dim": 16}, evaluate=False)  # fmt: skip
+    assert "embed" in record["seconds"] and "evaluate" not in record["seconds"]
+    assert record["test_links"] == 100 and 0.0 <= record["hits@1"] <= 1.0
+    own = record["phase_peak_mb"]["candidates"]
+    assert 0 < own <= record["peak_rss_mb"]["candidates"] + 1  # two kernel counters, rounded
+    path = tmp_path / "scale.json"
+    scale.write_report(path, {"records": [record], "command": "test", "machine": "m", "commit": "c", "date": "d"})
+    row = next(line for line in path.with_suffix(".md").read_text().splitlines() if line.startswith("| 300 "))
+    assert "| n/a |" in row and f"| {own:,.0f} |" in row
