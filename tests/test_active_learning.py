@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from mimea_core.data.types import KnowledgeGraph
 from mimea_core.errors import ConfigError
 from mimea_core.evaluation.retrain import SeededChange, seeded_change
 from mimea_core.training.loop import fit
+from scripts import benchmark_script
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -106,9 +106,7 @@ def test_seeded_change_pairs_the_seeds_and_says_when_it_is_noise(tiny_pair, tiny
 
 
 def test_benchmark_script_summarises_cells_into_json_markdown_and_plot(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("active_learning", REPO_ROOT / "benchmarks" / "active_learning.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = benchmark_script("active_learning")
     monkeypatch.setattr(mod, "RESULTS", tmp_path)
     monkeypatch.setattr(mod, "CELLS", tmp_path / "cells")
     mod.CELLS.mkdir()

@@ -3,18 +3,16 @@ records made under the old one are archived as they were."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
+
+from scripts import benchmark_script
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("relabel_default", REPO_ROOT / "benchmarks" / "relabel_default.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("relabel_default")
 
 
 def _record(variant: str, seed: int, date: str, h1: float, flags: str = "") -> dict:

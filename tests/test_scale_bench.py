@@ -1,21 +1,10 @@
 """benchmarks/scale.py: config fields set per run reach the model and the report (``--set dim=64``)."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 from mimea_core.commands.train import parse_overrides
 from mimea_core.errors import ConfigError
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def _scale_module():
-    spec = importlib.util.spec_from_file_location("scale_bench", REPO_ROOT / "benchmarks" / "scale.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from scripts import benchmark_script
 
 
 def test_parse_overrides_reads_json_values_and_rejects_bad_items():
@@ -27,7 +16,7 @@ def test_parse_overrides_reads_json_values_and_rejects_bad_items():
 
 
 def test_scale_size_runs_with_the_overridden_dimension(tmp_path):
-    scale = _scale_module()
+    scale = benchmark_script("scale")
     record = scale.measure(300, epochs=1, seed=1, device="cpu", test_sample=0, retrieval="exact",
                            graph_fanout=5, overrides={"dim": 16})  # fmt: skip
     assert record["overrides"] == {"dim": 16}
@@ -41,7 +30,7 @@ def test_scale_size_runs_with_the_overridden_dimension(tmp_path):
 
 
 def test_scale_size_without_test_metrics_times_embed_and_the_candidates_own_peak(tmp_path):
-    scale = _scale_module()
+    scale = benchmark_script("scale")
     record = scale.measure(300, epochs=1, seed=1, device="cpu", test_sample=100, retrieval="exact",
                            graph_fanout=5, overrides={"dim": 16}, evaluate=False)  # fmt: skip
     assert "embed" in record["seconds"] and "evaluate" not in record["seconds"]
