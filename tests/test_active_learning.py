@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,8 +24,6 @@ from mimea_core.errors import ConfigError
 from mimea_core.evaluation.retrain import SeededChange, seeded_change
 from mimea_core.training.loop import fit
 from scripts import benchmark_script
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def queue_frame() -> pd.DataFrame:

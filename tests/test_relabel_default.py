@@ -4,11 +4,8 @@ records made under the old one are archived as they were."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from scripts import benchmark_script
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script():
