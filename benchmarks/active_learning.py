@@ -2,7 +2,7 @@
 
     nice -n 10 .venv/bin/python benchmarks/active_learning.py [--pair sample] [--seeds 1 2 3]
         [--strategies informative "highest score" random] [--budget 800] [--oracle counterpart]
-        [--uncertainty-weight 0.5] [--centrality unaligned]
+        [--uncertainty-weight 0.5] [--centrality unaligned] [--match-power 0]
 
 Gold links are the oracle (see :mod:`mimea_core.benchmarking.active`: half of the links are a test
 set never shown to it; 1% of the links are the starting seeds; no names, so the model must learn).
@@ -54,13 +54,14 @@ def cell_label(strategy: str, oracle: str, query) -> str:
     base, _ = split_strategy(strategy)
     notes = []
     if base == "informative" and query != DEFAULT_QUERY:
-        notes.append(f"β={query.uncertainty_weight:g}, {query.centrality}")
+        notes.append(f"β={query.uncertainty_weight:g}, {query.centrality}"
+                     + (f", γ={query.match_power:g}" if query.match_power != DEFAULT_QUERY.match_power else ""))  # fmt: skip
     label = strategy + (f" ({'; '.join(notes)})" if notes else "")
     return label if oracle == "counterpart" else f"{label} [pair oracle]"
 
 
 def cell_path(pair: str, seed: int, strategy: str) -> Path:
-    safe = "".join(c if c.isalnum() or c in "+-=.," else "-" for c in strategy.replace("β", "b"))
+    safe = "".join(c if c.isalnum() or c in "+-=.," else "-" for c in strategy.replace("β", "b").replace("γ", "g"))
     return CELLS / f"{pair}_s{seed}_{safe}.json"
 
 
@@ -182,6 +183,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--uncertainty-weight", type=float, default=None,
                         help="'informative': weight β of model uncertainty against graph centrality")  # fmt: skip
     parser.add_argument("--centrality", choices=["unaligned", "degree", "pagerank"], default=None)
+    parser.add_argument("--match-power", type=float, default=None,
+                        help="'informative': γ, favour sources likely to have a counterpart (0 = off)")  # fmt: skip
     parser.add_argument("--initial-epochs", type=int, default=60)
     parser.add_argument("--relearn-epochs", type=int, default=10)
     parser.add_argument("--summary-only", action="store_true", help="rewrite the outputs from the cells")
@@ -195,7 +198,8 @@ def main(argv: list[str] | None = None) -> None:
     from mimea_core.data import load_pair
 
     checkpoints = tuple(c for c in CHECKPOINTS if c <= args.budget)
-    chosen = {"uncertainty_weight": args.uncertainty_weight, "centrality": args.centrality}
+    chosen = {"uncertainty_weight": args.uncertainty_weight, "centrality": args.centrality,
+              "match_power": args.match_power}  # fmt: skip
     query = dataclasses.replace(DEFAULT_QUERY, **{k: v for k, v in chosen.items() if v is not None})
     labels = {s: cell_label(s, args.oracle, query) for s in args.strategies}
     defaults = MIMEAConfig()

@@ -189,6 +189,24 @@ def test_informative_spreads_a_batch_over_unaligned_neighbourhoods():
         QueryConfig(uncertainty_weight=2.0)
 
 
+def test_match_power_passes_over_sources_unlikely_to_have_a_counterpart():
+    # equally central and uncertain; source 3's best score is the lowest (likely no counterpart)
+    kg = star_kg(12, {0: [4, 5], 1: [6, 7], 2: [8, 9], 3: [10, 11]})
+    q = pd.DataFrame({"source": [0, 1, 2, 3], "target": [100, 101, 102, 103], "rank": 1,
+                      "score": [0.6, 0.7, 0.8, 0.1], "margin": [0.1, 0.1, 0.1, 0.01],
+                      "mutual_nn": False})  # fmt: skip
+    structure = Structure.from_kg(kg)
+    off = QueryConfig(uncertainty_weight=0.5, centrality="unaligned")
+    on = QueryConfig(uncertainty_weight=0.5, centrality="unaligned", match_power=1.0)
+    assert informative_order(q, 1, structure, off).tolist() == [3]  # the most uncertain
+    assert informative_order(q, 4, structure, on).tolist()[-1] == 3  # asked last
+    assert informative_order(q, 1, structure, on).tolist() == [2]  # the likeliest match among equals
+    degree = QueryConfig(uncertainty_weight=0.5, centrality="degree", match_power=1.0)
+    assert informative_order(q, 4, structure, degree).tolist()[-1] == 3
+    with pytest.raises(ConfigError, match="match_power"):
+        QueryConfig(match_power=-1.0)
+
+
 def test_counterpart_answers_add_seeds_and_unmatched_sources():
     labels = Labels.empty().add_answers(np.array([3, 4, 5]), np.array([30, -1, 50]))
     assert labels.accepted.tolist() == [[3, 30], [5, 50]] and labels.unmatched.tolist() == [4]

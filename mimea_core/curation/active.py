@@ -7,8 +7,11 @@ queue; the source comes back with its next candidate). A *strategy* picks ``size
   worth asking about when the model is unsure of it **and** it sits where a new anchor reaches
   much of the graph. Per source, with each signal a percentile rank in [0, 1]::
 
-      priority = β · uncertainty + (1 - β) · pct(centrality)
+      priority = (β · uncertainty + (1 - β) · pct(centrality)) · pct(score)^γ
       uncertainty = ½ · (1 - pct(margin)) + ½ · [top candidate is not its target's best source]
+
+  ``γ`` (``match_power``, default 0 = off) favours sources whose best score is high, i.e. that
+  likely have a counterpart: the sources a model is least sure about are often those that have none.
 
   ``centrality`` (:class:`QueryConfig`): ``"unaligned"`` (default) counts the source's KG1
   neighbours that are not aligned yet (neither seeds nor labelled), ``"degree"`` all its
@@ -57,12 +60,18 @@ class QueryConfig:
 
     uncertainty_weight: float = 0.5  # β above: 0 = graph centrality only, 1 = model uncertainty only
     centrality: str = "unaligned"
+    # γ: the priority is multiplied by pct(score)^γ, the source's best score as a stand-in for the
+    # chance that it has a counterpart at all (asking about a source without one adds no seed);
+    # 0 = off
+    match_power: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.uncertainty_weight <= 1.0:
             raise ConfigError(f"uncertainty_weight must be in [0, 1], got {self.uncertainty_weight}")
         if self.centrality not in CENTRALITIES:
             raise ConfigError(f"centrality must be one of {CENTRALITIES}, got {self.centrality!r}")
+        if not self.match_power >= 0.0:
+            raise ConfigError(f"match_power must be >= 0, got {self.match_power}")
 
 
 DEFAULT_QUERY = QueryConfig()
@@ -180,7 +189,15 @@ def informative_priority(
     if centrality is None:
         centrality = structure.centrality(query.centrality)
     beta = query.uncertainty_weight
-    return beta * unc + (1 - beta) * pct_rank(centrality[queue["source"].to_numpy(np.int64)])
+    mixed = beta * unc + (1 - beta) * pct_rank(centrality[queue["source"].to_numpy(np.int64)])
+    return mixed * _match_factor(queue, query)
+
+
+def _match_factor(queue: pd.DataFrame, query: QueryConfig) -> np.ndarray | float:
+    """pct(score)^γ per row: how likely the source has a counterpart at all (1 when γ = 0)."""
+    if query.match_power == 0.0:
+        return 1.0
+    return pct_rank(queue["score"]) ** query.match_power
 
 
 def informative_order(
@@ -198,11 +215,12 @@ def informative_order(
     sources = queue["source"].to_numpy(np.int64)
     cent = structure.centrality("unaligned")  # a fresh array: updated in place below
     unc, beta = model_uncertainty(queue), query.uncertainty_weight
+    match = _match_factor(queue, query)
     reference = np.sort(cent[sources])  # percentiles among the queue at the batch's start
     taken = np.zeros(len(queue), dtype=bool)
     chosen: list[int] = []
     for _ in range(size):
-        priority = beta * unc + (1 - beta) * _pct_among(cent[sources], reference)
+        priority = (beta * unc + (1 - beta) * _pct_among(cent[sources], reference)) * match
         priority[taken] = -np.inf
         ties = np.flatnonzero(priority == priority.max())
         best = int(ties[np.argmax(score[ties])])  # the first of the highest score, as lexsort
