@@ -143,7 +143,7 @@ def measure(
         phase_peak["evaluate"] = round(phase_peak_mb(), 1)  # training and test metrics together
         embeddings, h1, h1_one_to_one = result.embeddings, m["standard"]["hits@1"], m["one_to_one"]["hits@1"]
     else:
-        embeddings, h1 = _train_and_embed(pair, config, split, seconds, rss, start, mark)
+        embeddings, h1 = _train_and_embed(pair, config, split, seconds, start, mark)
         h1_one_to_one = float("nan")
     seeds = np.concatenate([split.train, split.valid])
     t0 = start("candidates")
@@ -173,7 +173,7 @@ def measure(
     }
 
 
-def _train_and_embed(pair, config, split, seconds, rss, start, mark) -> tuple[Any, float]:
+def _train_and_embed(pair, config, split, seconds, start, mark) -> tuple[Any, float]:
     """Training then ``embed`` as two timed phases, without the test metrics; returns the embeddings
     and the standard protocol's H@1 (KG1 -> KG2, CSLS) on ``split.test``."""
     import torch
@@ -222,8 +222,8 @@ def fit_exponent(ns: list[int], ys: list[float]) -> float | None:
 
 
 def _candidates_peak(record: dict[str, Any]) -> str:
-    """The resident peak while candidates were made (what that phase needs on top of the embeddings
-    it is given, plus them); "n/a" for records made before phase peaks were kept."""
+    """The resident peak while candidates were made, the embeddings they are made from included;
+    "n/a" for records made before phase peaks were kept."""
     peak = (record.get("phase_peak_mb") or {}).get("candidates")
     return f"{peak:,.0f}" if peak else "n/a"
 

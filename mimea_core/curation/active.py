@@ -363,7 +363,15 @@ def initial_fit(pair: MMKGPair, config: MIMEAConfig, split: Split, epochs: int):
     return _fit_without_validation(pair, config.replace(epochs=epochs, time_budget=None), split, None, empty)
 
 
-def _fit_without_validation(pair, config, split, init_state, accepted, negatives=None):
+def _fit_without_validation(
+    pair: MMKGPair,
+    config: MIMEAConfig,
+    split: Split,
+    init_state: dict | None,
+    accepted: np.ndarray,
+    negatives: np.ndarray | None = None,
+):
+    """:func:`~mimea_core.training.loop.fit` on ``split`` with its validation links left out."""
     from mimea_core.training.loop import fit
 
     no_valid = Split(
