@@ -168,6 +168,8 @@ def measure(
         "hits@1": h1,
         "one_to_one_hits@1": h1_one_to_one,
         "candidate_rows": int(len(frame)),
+        "modalities": list(embeddings.modalities),
+        "joint_dim": int(embeddings.dim),  # len(modalities) x config.dim: what --set dim=... gave
         "shape": {"kg1": degree_stats(pair.kg1), "kg2": degree_stats(pair.kg2)},
         "device": config.device,
     }

@@ -20,6 +20,7 @@ def test_scale_size_runs_with_the_overridden_dimension(tmp_path):
     record = scale.measure(300, epochs=1, seed=1, device="cpu", test_sample=0, retrieval="exact",
                            graph_fanout=5, overrides={"dim": 16})  # fmt: skip
     assert record["overrides"] == {"dim": 16}
+    assert record["joint_dim"] == 16 * len(record["modalities"])  # the model was built with it
     assert record["candidate_rows"] > 0 and 0.0 <= record["hits@1"] <= 1.0
     assert scale._settings(record) == "dim=16"
     assert scale._settings({"n": 1}) == "defaults"
