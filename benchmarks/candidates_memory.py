@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shlex
 import sys
 import threading
@@ -27,6 +26,7 @@ import torch
 from mimea_core.benchmarking.records import environment_line, environment_stamp
 from mimea_core.candidates import suggest
 from mimea_core.embeddings import Embeddings
+from mimea_core.training.runtime import peak_rss_mb
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -36,10 +36,6 @@ def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         pages = int(f.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 class RssSampler(threading.Thread):

@@ -32,7 +32,6 @@ import argparse
 import contextlib
 import json
 import os
-import resource
 import shlex
 import subprocess
 import sys
@@ -66,10 +65,6 @@ def phase_peak_mb() -> float:
     return 0.0
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
 def loadavg() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -101,6 +96,7 @@ def measure(
     from mimea_core.data.types import Split
     from mimea_core.model import available_modalities, build_vocab, prepare_inputs
     from mimea_core.training import train
+    from mimea_core.training.runtime import peak_rss_mb
 
     seconds: dict[str, float] = {}
     rss: dict[str, float] = {}

@@ -8,7 +8,6 @@ job (:mod:`mimea_core.training.pipeline`).
 from __future__ import annotations
 
 import logging
-import resource
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -53,10 +52,6 @@ class FitResult:
     stop_reason: str  # "max epochs", "early stopping", "time budget" or "cancelled"
     train_seconds: float
     anchors: AnchorResult | None = None  # label-free anchors trained on (config.value_anchors)
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _check_pairs(pairs: np.ndarray | None, pair: MMKGPair, what: str) -> np.ndarray:

@@ -19,9 +19,9 @@ from mimea_core.inference import embed
 from mimea_core.metrics import AlignmentMetrics
 from mimea_core.runs import RunResult, save_run
 from mimea_core.training.distributed import current_world
-from mimea_core.training.loop import fit, peak_rss_mb
+from mimea_core.training.loop import fit
 from mimea_core.training.progress import ProgressCallback, ProgressEvent
-from mimea_core.training.runtime import deterministic_mode, gpu_figures, torch_threads
+from mimea_core.training.runtime import deterministic_mode, gpu_figures, peak_rss_mb, torch_threads
 
 log = logging.getLogger(__name__)
 

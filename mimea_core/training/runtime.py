@@ -1,4 +1,5 @@
-"""Run-time switches around a training run (determinism, thread counts) and the GPU's figures.
+"""Run-time switches around a training run (determinism, thread counts), the process's peak memory
+and the GPU's figures.
 
 ``deterministic_mode(True)`` turns on ``torch.use_deterministic_algorithms(True, warn_only=True)``
 and sets ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` (cuBLAS needs a fixed workspace for reproducible
@@ -23,6 +24,7 @@ product of the process: turn the switch on before any CUDA work (the ``train`` c
 from __future__ import annotations
 
 import os
+import resource
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -72,6 +74,11 @@ def torch_threads(n: int) -> Iterator[None]:
     finally:
         if torch.get_num_threads() != before:
             torch.set_num_threads(before)
+
+
+def peak_rss_mb() -> float:
+    """The process's resident high-water mark (``ru_maxrss``, KiB on Linux), MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def reset_gpu_peak(device: str) -> None:
