@@ -2,7 +2,7 @@
 
     nice -n 10 .venv/bin/python benchmarks/active_learning.py [--pair sample] [--seeds 1 2 3]
         [--strategies informative "highest score" random] [--budget 800] [--oracle counterpart]
-        [--uncertainty-weight 0.5] [--centrality unaligned] [--match-power 0]
+        [--uncertainty-weight 0.5] [--centrality unaligned] [--match-power 0] [--learn-counterpart]
 
 Gold links are the oracle (see :mod:`mimea_core.benchmarking.active`: half of the links are a test
 set never shown to it; 1% of the links are the starting seeds; no names, so the model must learn).
@@ -55,7 +55,8 @@ def cell_label(strategy: str, oracle: str, query) -> str:
     notes = []
     if base == "informative" and query != DEFAULT_QUERY:
         notes.append(f"β={query.uncertainty_weight:g}, {query.centrality}"
-                     + (f", γ={query.match_power:g}" if query.match_power != DEFAULT_QUERY.match_power else ""))  # fmt: skip
+                     + (f", γ={query.match_power:g}" if query.match_power != DEFAULT_QUERY.match_power else "")
+                     + (", learnt P(counterpart)" if query.learn_counterpart else ""))  # fmt: skip
     label = strategy + (f" ({'; '.join(notes)})" if notes else "")
     return label if oracle == "counterpart" else f"{label} [pair oracle]"
 
@@ -185,6 +186,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--centrality", choices=["unaligned", "degree", "pagerank"], default=None)
     parser.add_argument("--match-power", type=float, default=None,
                         help="'informative': γ, favour sources likely to have a counterpart (0 = off)")  # fmt: skip
+    parser.add_argument("--learn-counterpart", action=argparse.BooleanOptionalAction, default=None,
+                        help="'informative': multiply by P(counterpart) learnt from the answers so far")  # fmt: skip
     parser.add_argument("--initial-epochs", type=int, default=60)
     parser.add_argument("--relearn-epochs", type=int, default=10)
     parser.add_argument("--summary-only", action="store_true", help="rewrite the outputs from the cells")
@@ -199,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
 
     checkpoints = tuple(c for c in CHECKPOINTS if c <= args.budget)
     chosen = {"uncertainty_weight": args.uncertainty_weight, "centrality": args.centrality,
-              "match_power": args.match_power}  # fmt: skip
+              "match_power": args.match_power, "learn_counterpart": args.learn_counterpart}  # fmt: skip
     query = dataclasses.replace(DEFAULT_QUERY, **{k: v for k, v in chosen.items() if v is not None})
     labels = {s: cell_label(s, args.oracle, query) for s in args.strategies}
     defaults = MIMEAConfig()

@@ -11,10 +11,12 @@ import torch
 
 from mimea_core.benchmarking.active import oracle_setup, run_cell
 from mimea_core.curation.active import (
+    CounterpartModel,
     Labels,
     QueryConfig,
     Structure,
     best_unrejected,
+    counterpart_features,
     informative_order,
     relearn_config,
     select_batch,
@@ -205,6 +207,42 @@ def test_match_power_passes_over_sources_unlikely_to_have_a_counterpart():
     assert informative_order(q, 4, structure, degree).tolist()[-1] == 3
     with pytest.raises(ConfigError, match="match_power"):
         QueryConfig(match_power=-1.0)
+
+
+def test_learnt_counterpart_model_passes_over_sources_like_those_answered_without_one():
+    rng = np.random.default_rng(0)
+    n = 400
+    q = pd.DataFrame({"source": np.arange(n), "target": np.arange(n) + 1000, "rank": 1,
+                      "score": rng.random(n), "mutual_nn": rng.random(n) < 0.5})  # fmt: skip
+    q["margin"] = 0.2 * q["score"] + 0.05 * rng.random(n)  # as in real rankings: low score, small margin
+    has = q["score"].to_numpy() > 0.4  # in these data, low-scoring sources have no counterpart
+    feats = counterpart_features(q)
+    assert feats.shape == (n, 6) and np.all((feats[:, 0] > 0) & (feats[:, 0] <= 1))
+    model = CounterpartModel.fit(feats[:100], has[:100])
+    assert model is not None and model.n == 100
+    p = model.predict(q)
+    assert p[has].mean() > 0.75 and p[~has].mean() < 0.35 and np.corrcoef(p, has)[0, 1] > 0.6
+    # one kind of answer only, or too few: no model (the factor stays 1)
+    assert CounterpartModel.fit(feats[:50], np.ones(50, bool)) is None
+    assert CounterpartModel.fit(feats[:5], has[:5]) is None
+    learnt = QueryConfig(uncertainty_weight=1.0, learn_counterpart=True)
+    plain = QueryConfig(uncertainty_weight=1.0)
+    picked_plain = select_batch(q, "informative", 50, query=plain, counterpart=model)
+    picked = select_batch(q, "informative", 50, query=learnt, counterpart=model)
+    assert (picked_plain["score"] > 0.4).mean() < 0.5  # uncertainty alone asks about many without one
+    assert (picked["score"] > 0.4).mean() > 0.9
+    assert select_batch(q, "informative", 50, query=learnt)["source"].tolist() == picked_plain["source"].tolist()
+
+
+def test_counterpart_oracle_cell_learns_from_its_answers(tiny_pair, fast_config):
+    """With learn_counterpart, batches after the first use the answers given so far (it runs, stays honest)."""
+    setup = oracle_setup(tiny_pair, seed=1)
+    query = QueryConfig(learn_counterpart=True)
+    cell = run_cell(tiny_pair, fast_config, setup, "informative", initial_epochs=1, relearn_epochs=1,
+                    batch=6, checkpoints=(0, 6, 12, 18), log=lambda _m: None, query=query)  # fmt: skip
+    assert cell["query"]["learn_counterpart"] is True and [p["labels"] for p in cell["points"]] == [0, 6, 12, 18]
+    queried = np.array(cell["queried"])
+    assert len(set(queried[:, 0].tolist())) == 18 and not np.isin(queried[:, 0], setup.split.test[:, 0]).any()
 
 
 def test_counterpart_answers_add_seeds_and_unmatched_sources():

@@ -17,7 +17,8 @@ Two oracles (``ORACLES``):
 
 A cell (:func:`run_cell`) trains ``initial_epochs`` from scratch with the config's own pseudo-seeding
 schedule (:func:`~mimea_core.curation.active.initial_fit`: the model a curator starts from), then repeats: the strategy picks
-``batch`` rows (:func:`mimea_core.curation.active.select_batch`), the oracle labels them,
+``batch`` rows (:func:`mimea_core.curation.active.select_batch`; "informative" with the
+:class:`~mimea_core.curation.active.CounterpartModel` fitted on the answers so far), the oracle labels them,
 accepted pairs become extra seeds, rejected pairs and unmatched sources leave the queue, and the
 model retrains ``relearn_epochs`` from its current weights. Test H@1 (standard protocol, KG1 → KG2, CSLS) is
 recorded at each label count in ``checkpoints``.
@@ -25,20 +26,24 @@ recorded at each label count in ``checkpoints``.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from mimea_core.candidates import suggest
 from mimea_core.config import MIMEAConfig
 from mimea_core.curation.active import (
     DEFAULT_QUERY,
+    CounterpartModel,
     Labels,
     QueryConfig,
     Structure,
     best_unrejected,
+    counterpart_features,
     initial_fit,
     relearn,
     select_batch,
@@ -134,19 +139,25 @@ def run_cell(
     log(f"{strategy}: 0 labels, H@1 {h1:.4f}")
     retrain_seconds: list[float] = []
     queried: list[list[int]] = []
+    answered_x: list[np.ndarray] = []  # counterpart oracle: features of the asked sources, for CounterpartModel
+    answered_y: list[np.ndarray] = []
     round_no = 0
     while labels.count < max(checkpoints):
         queue = query_queue(emb, setup, labels)
         if len(queue) == 0:
             break
         size = min(batch, max(checkpoints) - labels.count)
+        counterpart = CounterpartModel.fit(np.concatenate(answered_x), np.concatenate(answered_y)) if answered_x else None
         picked = select_batch(queue, strategy, size, seed=setup.split.seed * 1000 + round_no,
-                              structure=setup.structure(pair, labels), query=query)  # fmt: skip
+                              structure=setup.structure(pair, labels), query=query, counterpart=counterpart)  # fmt: skip
         if oracle == "counterpart":
             sources = picked["source"].to_numpy(np.int64)
             targets = setup.answers(sources)
             labels = labels.add_answers(sources, targets)
             queried.extend(np.stack([sources, targets], axis=1).tolist())
+            rows = pd.Index(queue["source"].to_numpy(np.int64)).get_indexer(sources)
+            answered_x.append(counterpart_features(queue)[rows])  # the row as it was when asked
+            answered_y.append(targets >= 0)
         else:
             pairs = picked[["source", "target"]].to_numpy(np.int64)
             right = np.array([(int(s), int(t)) in gold for s, t in pairs], dtype=bool)
@@ -169,7 +180,7 @@ def run_cell(
         "points": points,
         "retrain_seconds": [round(s, 2) for s in retrain_seconds],
         "oracle": oracle,
-        "query": {"uncertainty_weight": query.uncertainty_weight, "centrality": query.centrality},
+        "query": dataclasses.asdict(query),
         "queried": queried,  # in order: (source, target) pairs judged, or (source, answer or -1) for "counterpart"
         "seeds": len(setup.split.train),
         "test_links": len(setup.split.test),
