@@ -267,3 +267,15 @@ def test_counterpart_oracle_never_reveals_a_test_link(tiny_pair, fast_config, st
     assert set(answered) <= set(map(tuple, setup.known.tolist()))
     assert not np.isin(queried[:, 0], test[:, 0]).any()
     assert cell["points"][-1]["accepted"] == len(answered)
+
+
+def test_probe_reports_what_each_rule_asks_about_on_the_development_seed(tmp_path, monkeypatch):
+    mod = benchmark_script("active_learning_probe")
+    monkeypatch.setattr(mod, "RESULTS", tmp_path)
+    mod.main(["--pair", "sample", "--initial-epochs", "1", "--picks", "40", "--answers", "60"])
+    out = json.loads((tmp_path / "active_learning_probe-sample.json").read_text())
+    assert out["queue"] > 40 and 0 < out["with counterpart in queue"] <= 1
+    for shares in out["rules"].values():  # corrections and confirmations split the picks with a counterpart
+        assert shares["corrections"] + shares["confirmations"] == pytest.approx(shares["with counterpart"])
+    assert out["rules"]["highest score"]["confirmations"] >= out["rules"]["informative, uncertainty only (β=1)"]["confirmations"]
+    assert "development split seed 100" in (tmp_path / "active_learning_probe-sample.md").read_text()
