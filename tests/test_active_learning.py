@@ -279,3 +279,20 @@ def test_probe_reports_what_each_rule_asks_about_on_the_development_seed(tmp_pat
         assert shares["corrections"] + shares["confirmations"] == pytest.approx(shares["with counterpart"])
     assert out["rules"]["highest score"]["confirmations"] >= out["rules"]["informative, uncertainty only (β=1)"]["confirmations"]
     assert "development split seed 100" in (tmp_path / "active_learning_probe-sample.md").read_text()
+
+
+def test_weighted_random_asks_less_about_sources_unlikely_to_have_a_counterpart():
+    rng = np.random.default_rng(1)
+    n = 600
+    q = pd.DataFrame({"source": np.arange(n), "target": np.arange(n) + 1000, "rank": 1,
+                      "score": rng.random(n), "mutual_nn": rng.random(n) < 0.5})  # fmt: skip
+    q["margin"] = 0.2 * q["score"] + 0.05 * rng.random(n)
+    has = q["score"].to_numpy() > 0.5
+    model = CounterpartModel.fit(counterpart_features(q)[:200], has[:200])
+    plain = select_batch(q, "random", 100, seed=3)
+    weighted = select_batch(q, "weighted random", 100, seed=3, counterpart=model)
+    assert len(set(weighted["source"])) == 100
+    assert (weighted["score"] > 0.5).mean() > (plain["score"] > 0.5).mean() + 0.15
+    assert (weighted["score"] < 0.5).any()  # still random: no source is ruled out
+    # before any answers it is plain random
+    assert select_batch(q, "weighted random", 100, seed=3)["source"].tolist() == plain["source"].tolist()

@@ -28,6 +28,9 @@ queue; the source comes back with its next candidate). A *strategy* picks ``size
   a weak model nearly every such pair is wrong (see benchmarks/results/active_learning.md);
 - ``"highest score"``: the most confident pairs (confirmations);
 - ``"random"``: uniformly at random (the baseline every strategy must beat);
+- ``"weighted random"``: at random, each source with probability ∝ its learnt P(counterpart)
+  (:class:`CounterpartModel`; uniform until both kinds of answer were given): random's coverage of
+  the graph, fewer questions about sources without a counterpart;
 - ``"mixed"``: half of the batch from each of "highest score" and "uncertain" (disjoint).
 
 Measured (benchmarks/results/active_learning.md; counterpart oracle, 1% seeds, no names): from a
@@ -54,7 +57,7 @@ from mimea_core.curation.queue import informativeness, pct_rank, weight_uncertai
 from mimea_core.data.types import KnowledgeGraph, MMKGPair, Split
 from mimea_core.errors import ConfigError
 
-STRATEGIES = ("informative", "highest score", "random", "mixed", "uncertain")
+STRATEGIES = ("informative", "highest score", "random", "weighted random", "mixed", "uncertain")
 CENTRALITIES = ("unaligned", "degree", "pagerank")
 #: Epochs of one warm-start retrain after a batch of labels (measured: < 60 s on the sample pair, 2 busy cores).
 RELEARN_EPOCHS = 10
@@ -318,14 +321,19 @@ def select_batch(
     """``size`` rows of ``queue`` (one row per source, e.g. :func:`best_unrejected`) by ``strategy``.
 
     ``structure``: KG1's graph and its aligned entities, for ``"informative"``; ``counterpart``:
-    its learnt P(counterpart) (used when ``query.learn_counterpart``).
+    the learnt P(counterpart), for ``"weighted random"`` and for ``"informative"`` when
+    ``query.learn_counterpart``.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     if len(queue) <= size:
         return queue.reset_index(drop=True)
-    if strategy == "random":
+    if strategy == "random" or (strategy == "weighted random" and counterpart is None):
         idx = np.random.default_rng(seed).choice(len(queue), size=size, replace=False)
+        return queue.iloc[np.sort(idx)].reset_index(drop=True)
+    if strategy == "weighted random":
+        w = counterpart.predict(queue)
+        idx = np.random.default_rng(seed).choice(len(queue), size=size, replace=False, p=w / w.sum())
         return queue.iloc[np.sort(idx)].reset_index(drop=True)
     if strategy == "informative":
         return queue.iloc[informative_order(queue, size, structure, query, counterpart)].reset_index(drop=True)
