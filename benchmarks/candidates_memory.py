@@ -17,7 +17,6 @@ import json
 import os
 import shlex
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import torch
 from mimea_core.benchmarking.records import environment_line, environment_stamp
 from mimea_core.candidates import suggest
 from mimea_core.embeddings import Embeddings
-from mimea_core.training.runtime import peak_rss_mb
+from mimea_core.training.runtime import peak_rss_mb, reset_peak_rss
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -36,27 +35,6 @@ def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         pages = int(f.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-class RssSampler(threading.Thread):
-    """Samples RSS every ``interval`` s (the process peak, ru_maxrss, also counts set-up)."""
-
-    def __init__(self, interval: float = 0.5) -> None:
-        super().__init__(daemon=True)
-        self.interval = interval
-        self.peak = 0.0
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        while not self._halt.is_set():
-            self.peak = max(self.peak, rss_mb())
-            self._halt.wait(self.interval)
-
-    def stop(self) -> float:
-        self._halt.set()
-        self.join()
-        self.peak = max(self.peak, rss_mb())
-        return self.peak
 
 
 def random_embeddings(n1: int, n2: int, dim: int, seed: int) -> Embeddings:
@@ -90,12 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     rss_before = rss_mb()
     print(f"embeddings ready in {setup_s:.1f} s, RSS {rss_before:.0f} MiB", flush=True)
 
-    sampler = RssSampler()
-    sampler.start()
+    setup_peak = peak_rss_mb()
+    reset_peak_rss()  # from here on the high-water mark is suggest()'s own
     t1 = time.perf_counter()
     df = suggest(emb, top_k=args.top_k, csls_k=args.csls_k, chunk_size=args.chunk_size)
     suggest_s = time.perf_counter() - t1
-    sampled_peak = sampler.stop()
+    suggest_peak = peak_rss_mb()
 
     record = {
         "command": command,
@@ -110,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         "suggest_seconds": round(suggest_s, 1),
         "setup_seconds": round(setup_s, 1),
         "rss_before_suggest_mb": round(rss_before, 1),
-        "peak_rss_during_suggest_mb": round(sampled_peak, 1),
-        "process_peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_rss_during_suggest_mb": round(suggest_peak, 1),
+        "process_peak_rss_mb": round(max(setup_peak, suggest_peak), 1),
         "dense_score_matrix_would_need_mb": round(args.n1 * args.n2 * 4 / 2**20, 1),
         "one_to_one_pairs": int(df["one_to_one"].sum()),
         "mutual_nn_pairs": int(df["mutual_nn"].sum()),
@@ -133,7 +111,7 @@ def _markdown(r: dict) -> str:
         "| measure | value |\n|---|---|\n"
         f"| suggest() wall time | {r['suggest_seconds']} s |\n"
         f"| RSS before suggest() (embeddings, libraries) | {r['rss_before_suggest_mb']} MiB |\n"
-        f"| peak RSS during suggest() (sampled every 0.5 s) | {r['peak_rss_during_suggest_mb']} MiB |\n"
+        f"| peak RSS during suggest() (high-water mark restarted before it) | {r['peak_rss_during_suggest_mb']} MiB |\n"
         f"| process peak RSS (ru_maxrss) | {r['process_peak_rss_mb']} MiB |\n"
         f"| a dense score matrix would need | {r['dense_score_matrix_would_need_mb']} MiB |\n"
         f"| candidate rows | {r['rows']:,} |\n"

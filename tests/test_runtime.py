@@ -13,6 +13,8 @@ from mimea_core.commands.train import build_config_parser_for_tests, config_from
 from mimea_core.errors import ConfigError
 from mimea_core.training import train
 from mimea_core.training.runtime import (
+    peak_rss_mb,
+    reset_peak_rss,
     CUBLAS_ENV,
     deterministic_mode,
     gpu_figures,
@@ -63,3 +65,17 @@ def test_cli_flag_and_config_fields():
     assert config.eval_threads == 2
     with pytest.raises(ConfigError, match="eval_threads"):
         FAST.replace(eval_threads=-1)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="needs Linux /proc")
+def test_peak_rss_restarts_so_a_phase_reports_its_own_peak():
+    block = np.ones(200 * 2**20 // 8)  # a phase that holds 200 MiB
+    block[::512] += 1
+    before = peak_rss_mb()
+    del block
+    reset_peak_rss()
+    small = np.ones(10 * 2**20 // 8)  # a later phase that needs 10 MiB
+    small[::512] += 1
+    after = peak_rss_mb()
+    assert before - after > 150  # the 200 MiB phase is forgotten, the 10 MiB one counted
+    assert after >= small.nbytes / 2**20

@@ -23,10 +23,12 @@ product of the process: turn the switch on before any CUDA work (the ``train`` c
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -77,8 +79,17 @@ def torch_threads(n: int) -> Iterator[None]:
 
 
 def peak_rss_mb() -> float:
-    """The process's resident high-water mark (``ru_maxrss``, KiB on Linux), MB."""
+    """The process's resident high-water mark (``ru_maxrss``, KiB on Linux), MB: since the start, or
+    since the last :func:`reset_peak_rss`."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def reset_peak_rss() -> None:
+    """Restart the process's resident high-water mark at its current RSS (Linux >= 4.0:
+    ``/proc/self/clear_refs``; Linux reports ``ru_maxrss`` of a live process from the same mark), so
+    that :func:`peak_rss_mb` gives the peak of what runs from here on. A no-op where /proc is missing."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
 
 
 def reset_gpu_peak(device: str) -> None:
