@@ -56,9 +56,15 @@ def cell_label(strategy: str, oracle: str, query) -> str:
     if base == "informative" and query != DEFAULT_QUERY:
         notes.append(f"β={query.uncertainty_weight:g}, {query.centrality}"
                      + (f", γ={query.match_power:g}" if query.match_power != DEFAULT_QUERY.match_power else "")
-                     + (", learnt P(counterpart)" if query.learn_counterpart else ""))  # fmt: skip
+                     + _counterpart_note(query.learn_counterpart, DEFAULT_QUERY.learn_counterpart))  # fmt: skip
     label = strategy + (f" ({'; '.join(notes)})" if notes else "")
     return label if oracle == "counterpart" else f"{label} [pair oracle]"
+
+
+def _counterpart_note(learn: bool, default: bool) -> str:
+    if learn == default:
+        return ""
+    return ", learnt P(counterpart)" if learn else ", no P(counterpart)"
 
 
 def cell_path(pair: str, seed: int, strategy: str) -> Path:
