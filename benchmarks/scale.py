@@ -12,9 +12,9 @@ process (a fresh ``ru_maxrss`` per size) builds :func:`mimea_core.data.synthetic
   test metrics are skipped, ``embed`` is timed alone and H@1 is the standard protocol's;
 - ``candidates``: ``suggest`` top-10 for every non-seed KG1 entity among the non-seed KG2 ones;
 
-with the peak RSS after each phase (the process's high-water mark) and each phase's own resident
-peak (``VmHWM`` restarted at the phase's start: what the candidates need, embeddings included),
-and H@1 (standard) as a sanity figure, not a target. The machine's load (``/proc/loadavg``) is stored before and after each size: this CPU is shared. The
+with each phase's own resident peak (the high-water mark restarted at the phase's start,
+:func:`~mimea_core.training.runtime.reset_peak_rss`: what the candidates need, embeddings
+included; the largest of them is the process's peak), and H@1 (standard) as a sanity figure, not a target. The machine's load (``/proc/loadavg``) is stored before and after each size: this CPU is shared. The
 cost exponent ``b`` of ``seconds ≈ a·N^b`` is fitted by least squares in log-log space over the
 sizes present.
 
@@ -29,7 +29,6 @@ Writes ``benchmarks/results/scale.json``, ``scale.md`` and ``scale.png`` (``--na
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shlex
@@ -45,24 +44,6 @@ from mimea_core.benchmarking.records import environment_line, environment_stamp
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PHASES = ("generate", "inputs", "epoch", "train", "embed", "evaluate", "candidates")
-
-
-def reset_phase_peak() -> None:
-    """Restart the kernel's resident high-water mark (``VmHWM``; ``ru_maxrss`` is not affected), so
-    that :func:`phase_peak_mb` gives the peak of what runs from here on (Linux >= 4.0)."""
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-
-
-def phase_peak_mb() -> float:
-    """Resident high-water mark (``VmHWM``) since the last :func:`reset_phase_peak`, MB; 0 without /proc."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return 0.0
 
 
 def loadavg() -> str:
@@ -96,20 +77,18 @@ def measure(
     from mimea_core.data.types import Split
     from mimea_core.model import available_modalities, build_vocab, prepare_inputs
     from mimea_core.training import train
-    from mimea_core.training.runtime import peak_rss_mb
+    from mimea_core.training.runtime import peak_rss_mb, reset_peak_rss
 
     seconds: dict[str, float] = {}
-    rss: dict[str, float] = {}
-    phase_peak: dict[str, float] = {}  # resident high-water mark while the phase ran (incl. what it inherited)
+    rss: dict[str, float] = {}  # resident high-water mark while the phase ran (incl. what it inherited)
 
     def start(phase: str) -> float:
-        reset_phase_peak()
+        reset_peak_rss()
         return time.perf_counter()
 
     def mark(phase: str, t0: float) -> None:
         seconds[phase] = round(time.perf_counter() - t0, 2)
         rss[phase] = round(peak_rss_mb(), 1)
-        phase_peak[phase] = round(phase_peak_mb(), 1)
         print(f"N={n} {phase}: {seconds[phase]} s, peak RSS {rss[phase]} MB", flush=True)
 
     t0 = start("generate")
@@ -135,8 +114,7 @@ def measure(
         seconds["epoch"] = round(result.history[0]["epoch_seconds"], 2)
         seconds["train"] = m["train_seconds"]
         seconds["evaluate"] = round(run_s - m["train_seconds"], 2)  # embed + test metrics (+ set-up)
-        rss["evaluate"] = m["peak_rss_mb"]
-        phase_peak["evaluate"] = round(phase_peak_mb(), 1)  # training and test metrics together
+        rss["evaluate"] = round(peak_rss_mb(), 1)  # training and test metrics together
         embeddings, h1, h1_one_to_one = result.embeddings, m["standard"]["hits@1"], m["one_to_one"]["hits@1"]
     else:
         embeddings, h1 = _train_and_embed(pair, config, split, seconds, start, mark)
@@ -160,7 +138,7 @@ def measure(
         "overrides": overrides or {},
         "seconds": seconds,
         "peak_rss_mb": rss,
-        "phase_peak_mb": phase_peak,
+        "phase_peak_mb": rss,  # the same figures: kept for the reports of older records, which lack them
         "hits@1": h1,
         "one_to_one_hits@1": h1_one_to_one,
         "candidate_rows": int(len(frame)),
@@ -238,8 +216,8 @@ def write_report(path: Path, payload: dict[str, Any]) -> None:
     lines = [
         "# Scale benchmark (synthetic DB15K-like pairs)",
         "",
-        f"Command: `{payload['command']}`. One child process per size; seconds and peak RSS (MB, after",
-        "each phase; the high-water mark of the process) on this shared CPU; load = /proc/loadavg",
+        f"Command: `{payload['command']}`. One child process per size; seconds and peak RSS (MB: the",
+        "process's resident high-water mark over the size's phases) on this shared CPU; load = /proc/loadavg",
         "(1, 5, 15 min) before/after the size. H@1 (standard, CSLS) is a sanity figure, not a target.",
         "",
         "| N per KG | entities (KG1, KG2) | triples | epochs | settings | graph per step | test links evaluated | candidates by | "
