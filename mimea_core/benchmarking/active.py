@@ -17,8 +17,9 @@ Two oracles (``ORACLES``):
 
 A cell (:func:`run_cell`) trains ``initial_epochs`` from scratch with the config's own pseudo-seeding
 schedule (:func:`~mimea_core.curation.active.initial_fit`: the model a curator starts from), then repeats: the strategy picks
-``batch`` rows (:func:`mimea_core.curation.active.select_batch`; "informative" with the
-:class:`~mimea_core.curation.active.CounterpartModel` fitted on the answers so far), the oracle labels them,
+``batch`` rows (:func:`mimea_core.curation.active.select_batch`, given the
+:class:`~mimea_core.curation.active.CounterpartModel` of the answers so far: "weighted random" uses
+it, "informative" with ``learn_counterpart``), the oracle labels them,
 accepted pairs become extra seeds, rejected pairs and unmatched sources leave the queue, and the
 model retrains ``relearn_epochs`` from its current weights. Test H@1 (standard protocol, KG1 → KG2, CSLS) is
 recorded at each label count in ``checkpoints``.

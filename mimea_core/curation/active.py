@@ -7,15 +7,15 @@ queue; the source comes back with its next candidate). A *strategy* picks ``size
   worth asking about when the model is unsure of it **and** it sits where a new anchor reaches
   much of the graph. Per source, with each signal a percentile rank in [0, 1]::
 
-      priority = (β · uncertainty + (1 - β) · pct(centrality)) · P(counterpart)
+      priority = (β · uncertainty + (1 - β) · pct(centrality)) · match
       uncertainty = ½ · (1 - pct(margin)) + ½ · [top candidate is not its target's best source]
 
-  ``P(counterpart)`` is the chance that the source has a counterpart in KG2 at all (asking about
-  one without adds no seed, and the sources a model is least sure about are often those): a
-  logistic fit (:class:`CounterpartModel`) on the sources answered so far, an answer with a
-  counterpart being positive and "no counterpart" negative; 1 until both answers were given.
-  Without it (``learn_counterpart=False``) the factor is ``pct(score)^γ`` (``match_power``,
-  default 0 = off).
+  ``match`` is the chance that the source has a counterpart in KG2 at all (asking about one
+  without adds no seed, and the sources a model is least sure about are often those). With
+  ``learn_counterpart`` (off by default) it is P(counterpart), a logistic fit
+  (:class:`CounterpartModel`) on the sources answered so far, an answer with a counterpart being
+  positive and "no counterpart" negative (1 until both kinds were given); otherwise
+  ``pct(score)^γ`` (``match_power``, default 0: match = 1).
 
   ``centrality`` (:class:`QueryConfig`): ``"unaligned"`` (default) counts the source's KG1
   neighbours that are not aligned yet (neither seeds nor labelled), ``"degree"`` all its
@@ -36,7 +36,7 @@ queue; the source comes back with its next candidate). A *strategy* picks ``size
 Measured (benchmarks/results/active_learning.md; counterpart oracle, 1% seeds, no names): from a
 weakly trained start on the sample pair (archived), the default beat random (+.024 ± .016 H@1 at 800
 labels; uncertainty alone, β = 1, did not). From the model a curator starts with, on the sample pair
-it is above random (+.026 ± .010 at 800 labels, split seeds 1 and 2); on FB15K-DB15K (H@1 .68 at the
+it is above random on every seed (+.033 ± .009 at 400 labels, +.023 ± .009 at 800, split seeds 1-3); on FB15K-DB15K (H@1 .68 at the
 start) informative and random are level (−.001 at 400 labels, three split seeds), and on the
 development seed nothing tried beat random at 400 labels: informative with a learnt P(counterpart)
 (.743), centrality only with it (.740), "weighted random" (.742), "highest score" (.739) against .746.
