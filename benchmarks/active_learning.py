@@ -213,14 +213,17 @@ def main(argv: list[str] | None = None) -> None:
     labels = {s: cell_label(s, args.oracle, query) for s in args.strategies}
     defaults = MIMEAConfig()
     config = defaults.replace(modalities=tuple(m for m in defaults.modalities if m != NO_NAMES))
+    # a summary of cells made by several runs: their epochs are in the commands of --runs-note
+    epochs = "the commands' initial epochs" if args.summary_only else f"{args.initial_epochs} epochs"
+    relearn = "their relearn epochs" if args.summary_only else f"{args.relearn_epochs} epochs"
     meta = {
         "command": shlex.join(["python", "benchmarks/active_learning.py", *(argv if argv is not None else sys.argv[1:])]),
         "env": environment_stamp(REPO_ROOT),
         "load": load_average(),
         "setup": (f"half of the links are test (never shown to the oracle); 1% of the links are the starting "
-                  f"seeds; modalities {', '.join(config.modalities)} (the defaults, no names); {args.initial_epochs} epochs from "
+                  f"seeds; modalities {', '.join(config.modalities)} (the defaults, no names); {epochs} from "
                   f"scratch with the default pseudo-seeding schedule (from epoch {config.pseudo_start}, every "
-                  f"{config.pseudo_every}), then {args.relearn_epochs} epochs from the current weights after each batch of "
+                  f"{config.pseudo_every}), then {relearn} from the current weights after each batch of "
                   f"50 labels. Oracle (default): for each source a strategy picks, its gold counterpart "
                   f"(a new seed) or 'no counterpart' (the source leaves the queue); '[pair oracle]': judges "
                   f"the model's best pair, accepted pairs become seeds, rejected pairs leave the queue (and, "
