@@ -13,11 +13,11 @@ from mimea_core.commands.train import build_config_parser_for_tests, config_from
 from mimea_core.errors import ConfigError
 from mimea_core.training import train
 from mimea_core.training.runtime import (
-    peak_rss_mb,
-    reset_peak_rss,
     CUBLAS_ENV,
     deterministic_mode,
     gpu_figures,
+    peak_rss_mb,
+    reset_peak_rss,
     torch_threads,
     usable_cores,
 )
