@@ -20,6 +20,7 @@ from mimea_core.curation.active import (
     informative_order,
     relearn_config,
     select_batch,
+    uses_counterpart,
 )
 from mimea_core.data.types import KnowledgeGraph
 from mimea_core.errors import ConfigError
@@ -296,3 +297,6 @@ def test_weighted_random_asks_less_about_sources_unlikely_to_have_a_counterpart(
     assert (weighted["score"] < 0.5).any()  # still random: no source is ruled out
     # before any answers it is plain random
     assert select_batch(q, "weighted random", 100, seed=3)["source"].tolist() == plain["source"].tolist()
+    # which strategies read the model (the simulated curator fits one only for those)
+    assert uses_counterpart("weighted random") and uses_counterpart("informative", QueryConfig(learn_counterpart=True))
+    assert not uses_counterpart("informative") and not uses_counterpart("random")

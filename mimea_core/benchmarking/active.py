@@ -48,6 +48,7 @@ from mimea_core.curation.active import (
     initial_fit,
     relearn,
     select_batch,
+    uses_counterpart,
 )
 from mimea_core.data.types import MMKGPair, Split
 from mimea_core.evaluation import evaluate_embeddings
@@ -142,6 +143,7 @@ def run_cell(
     queried: list[list[int]] = []
     answered_x: list[np.ndarray] = []  # counterpart oracle: features of the asked sources, for CounterpartModel
     answered_y: list[np.ndarray] = []
+    fitting = oracle == "counterpart" and uses_counterpart(strategy, query)  # else no model is read
     round_no = 0
     while labels.count < max(checkpoints):
         queue = query_queue(emb, setup, labels)
@@ -156,9 +158,10 @@ def run_cell(
             targets = setup.answers(sources)
             labels = labels.add_answers(sources, targets)
             queried.extend(np.stack([sources, targets], axis=1).tolist())
-            rows = pd.Index(queue["source"].to_numpy(np.int64)).get_indexer(sources)
-            answered_x.append(counterpart_features(queue)[rows])  # the row as it was when asked
-            answered_y.append(targets >= 0)
+            if fitting:
+                rows = pd.Index(queue["source"].to_numpy(np.int64)).get_indexer(sources)
+                answered_x.append(counterpart_features(queue)[rows])  # the row as it was when asked
+                answered_y.append(targets >= 0)
         else:
             pairs = picked[["source", "target"]].to_numpy(np.int64)
             right = np.array([(int(s), int(t)) in gold for s, t in pairs], dtype=bool)

@@ -190,10 +190,10 @@ def informative_priority(
     queue: pd.DataFrame, structure: Structure | None = None, query: QueryConfig = DEFAULT_QUERY,
     centrality: np.ndarray | None = None, counterpart: CounterpartModel | None = None,
 ) -> np.ndarray:
-    """Per row, β · uncertainty + (1 - β) · pct(centrality of its source); higher = ask first.
+    """Per row, (β · uncertainty + (1 - β) · pct(centrality of its source)) · match; higher = ask first.
 
     ``centrality``: per KG1 entity (default: ``structure.centrality(query.centrality)``).
-    Without a graph: the uncertainty alone.
+    Without a graph: uncertainty · match (``match``: see the module docstring).
     """  # fmt: skip
     unc = model_uncertainty(queue)
     match = _match_factor(queue, query, counterpart)
@@ -310,6 +310,11 @@ def informative_rank(
     out[np.concatenate([first, rest])] = (n - np.arange(n)) / n
     return out
 
+def uses_counterpart(strategy: str, query: QueryConfig = DEFAULT_QUERY) -> bool:
+    """Whether ``strategy`` reads a :class:`CounterpartModel` (so one need be fitted for it)."""
+    return strategy == "weighted random" or (strategy == "informative" and query.learn_counterpart)
+
+
 def select_batch(
     queue: pd.DataFrame,
     strategy: str,
@@ -330,12 +335,10 @@ def select_batch(
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     if len(queue) <= size:
         return queue.reset_index(drop=True)
-    if strategy == "random" or (strategy == "weighted random" and counterpart is None):
-        idx = np.random.default_rng(seed).choice(len(queue), size=size, replace=False)
-        return queue.iloc[np.sort(idx)].reset_index(drop=True)
-    if strategy == "weighted random":
-        w = counterpart.predict(queue)
-        idx = np.random.default_rng(seed).choice(len(queue), size=size, replace=False, p=w / w.sum())
+    if strategy in ("random", "weighted random"):
+        w = counterpart.predict(queue) if strategy == "weighted random" and counterpart is not None else None
+        idx = np.random.default_rng(seed).choice(len(queue), size=size, replace=False,
+                                                 p=None if w is None else w / w.sum())  # fmt: skip
         return queue.iloc[np.sort(idx)].reset_index(drop=True)
     if strategy == "informative":
         return queue.iloc[informative_order(queue, size, structure, query, counterpart)].reset_index(drop=True)
