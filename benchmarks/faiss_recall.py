@@ -35,6 +35,7 @@ def main() -> int:
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
 
+    from mimea_core.benchmarking.records import load_average
     from mimea_core.candidates import suggest
     from mimea_core.config import MIMEAConfig
     from mimea_core.data import load_pair, make_split
@@ -81,7 +82,8 @@ def main() -> int:
         "# faiss candidates vs exact (FB15K-DB15K 20%, CSLS k=3, top-10)",
         "",
         f"`{payload['command']}` — {payload['sources']} non-seed sources, split seed {payload['split_seed']}, "
-        f"{args.threads} threads on the shared CPU; exact: {payload['exact_seconds']} s. {payload['date']}.",
+        f"{args.threads} threads on the shared CPU (load {load_average()}); exact: {payload['exact_seconds']} s. "
+        f"{payload['date']}.",
         "",
         "| nprobe | recall@10 | top-1 agreement | seconds |",
         "|---|---|---|---|",

@@ -138,7 +138,7 @@ def measure(
         "overrides": overrides or {},
         "seconds": seconds,
         "peak_rss_mb": rss,
-        "phase_peak_mb": rss,  # the same figures: kept for the reports of older records, which lack them
+        "phase_peaks": True,  # peak_rss_mb is per phase (older records hold the process's running peak)
         "hits@1": h1,
         "one_to_one_hits@1": h1_one_to_one,
         "candidate_rows": int(len(frame)),
@@ -200,7 +200,8 @@ def fit_exponent(ns: list[int], ys: list[float]) -> float | None:
 def _candidates_peak(record: dict[str, Any]) -> str:
     """The resident peak while candidates were made, the embeddings they are made from included;
     "n/a" for records made before phase peaks were kept."""
-    peak = (record.get("phase_peak_mb") or {}).get("candidates")
+    per_phase = record.get("phase_peaks") or "phase_peak_mb" in record  # the latter: records of 2026-12-03
+    peak = record["peak_rss_mb"].get("candidates") if per_phase else None
     return f"{peak:,.0f}" if peak else "n/a"
 
 

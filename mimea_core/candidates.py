@@ -35,7 +35,7 @@ import torch
 from mimea_core.alignment import sparse_one_to_one
 from mimea_core.embeddings import Embeddings
 from mimea_core.evaluation.similarity import normalize_rows, row_chunks, row_neighbourhood_mean
-from mimea_core.retrieval import METHODS, top_inner_products
+from mimea_core.retrieval import METHODS, InnerProductIndex
 
 BASE_COLUMNS = ("source", "target", "rank", "score", "margin", "mutual_nn", "one_to_one")
 
@@ -73,6 +73,8 @@ def suggest(
     """
     if top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
+    if retrieval not in METHODS:
+        raise ValueError(f"unknown retrieval {retrieval!r}; choose one of {', '.join(METHODS)}")
     n1, n2 = emb.num_entities
     pool1 = _pool(n1, exclude_kg1, "exclude_kg1")
     pool2 = _pool(n2, exclude_kg2, "exclude_kg2")
@@ -89,33 +91,15 @@ def suggest(
         if not np.isfinite(np.asarray(X)).all():
             raise ValueError(f"KG{side} joint embeddings contain NaN or inf (did training diverge?)")
     with torch.no_grad():
-        E1 = normalize_rows(emb.joint[0]).to(device)
-        P1 = E1[torch.from_numpy(pool1).to(E1.device)]
-        P2 = normalize_rows(emb.joint[1]).to(device)[torch.from_numpy(pool2).to(E1.device)]
-        search = _Search(retrieval, nprobe, chunk_size)
-        r1 = search.neighbourhood_mean(P1, P2, csls_k)
-        r2 = search.neighbourhood_mean(P2, P1, csls_k)
-        targets = _augment(P2, r2, side=2, csls=csls_k > 0)
-        del P2
-        in_pool = np.isin(queries, pool1)
-        top_half = np.empty((len(queries), k), dtype=np.float32)
-        top_idx = np.empty((len(queries), k), dtype=np.int64)
-        best_half = search.score_pass(
-            _augment(P1, r1, side=1, csls=csls_k > 0),
-            targets,
-            np.searchsorted(pool1, queries[in_pool]),
-            k,
-            chunk_size,
-            out=(top_half, top_idx, np.flatnonzero(in_pool)),
-        )
-        del P1
-        extra = np.flatnonzero(~in_pool)  # requested sources outside the pool: scored, not in r_S
-        if len(extra):
-            Q = E1[torch.from_numpy(queries[extra]).to(E1.device)]
-            r_q = search.neighbourhood_mean(Q, targets[:, :-2], csls_k)
-            queries_aug = _augment(Q, r_q, side=1, csls=csls_k > 0)
-            search.score_pass(
-                queries_aug, targets, np.arange(len(extra)), k, chunk_size, out=(top_half, top_idx, extra)
+        if retrieval == "exact":
+            E1 = normalize_rows(emb.joint[0]).to(device)
+            P1 = E1[torch.from_numpy(pool1).to(E1.device)]
+            P2 = normalize_rows(emb.joint[1]).to(device)[torch.from_numpy(pool2).to(E1.device)]
+            top_half, top_idx, best_half = _exact_scores(E1, P1, P2, pool1, queries, k, csls_k, chunk_size)
+            del E1, P1, P2
+        else:
+            top_half, top_idx, best_half = _approximate_scores(
+                emb, pool1, pool2, queries, k, csls_k, method=retrieval, nprobe=nprobe
             )
 
     factor = 2.0 if csls_k > 0 else 1.0
@@ -197,30 +181,85 @@ def _score_pass(
     return best.cpu().numpy()
 
 
-class _Search:
-    """The two searches of :func:`suggest`, exact (chunked torch) or approximate (faiss)."""
+def _exact_scores(E1, P1, P2, pool1, queries, k, csls_k, chunk_size):
+    """Exact CSLS/2 top-k of ``queries`` among ``P2`` and each target's best pool-1 score, by chunked
+    products of augmented rows (:func:`_augment`): ``(top scores, top positions, best per target)``."""
+    r1 = row_neighbourhood_mean(P1, P2, csls_k, chunk_size=chunk_size)
+    r2 = row_neighbourhood_mean(P2, P1, csls_k, chunk_size=chunk_size)
+    targets = _augment(P2, r2, side=2, csls=csls_k > 0)
+    in_pool = np.isin(queries, pool1)
+    top_half = np.empty((len(queries), k), dtype=np.float32)
+    top_idx = np.empty((len(queries), k), dtype=np.int64)
+    best_half = _score_pass(_augment(P1, r1, side=1, csls=csls_k > 0), targets,
+                            np.searchsorted(pool1, queries[in_pool]), k, chunk_size,
+                            out=(top_half, top_idx, np.flatnonzero(in_pool)))  # fmt: skip
+    extra = np.flatnonzero(~in_pool)  # requested sources outside the pool: scored, not in r_S
+    if len(extra):
+        Q = E1[torch.from_numpy(queries[extra]).to(E1.device)]
+        r_q = row_neighbourhood_mean(Q, P2, csls_k, chunk_size=chunk_size)
+        _score_pass(_augment(Q, r_q, side=1, csls=csls_k > 0), targets, np.arange(len(extra)), k, chunk_size,
+                    out=(top_half, top_idx, extra))  # fmt: skip
+    return top_half, top_idx, best_half
 
-    def __init__(self, retrieval: str, nprobe: int, chunk_size: int) -> None:
-        if retrieval not in METHODS:
-            raise ValueError(f"unknown retrieval {retrieval!r}; choose one of {', '.join(METHODS)}")
-        self.retrieval, self.nprobe, self.chunk_size = retrieval, nprobe, chunk_size
 
-    def neighbourhood_mean(self, A: torch.Tensor, B: torch.Tensor, k: int) -> torch.Tensor:
-        if self.retrieval == "exact" or k <= 0 or len(B) == 0:
-            return row_neighbourhood_mean(A, B, k, chunk_size=self.chunk_size)
-        scores, _ = top_inner_products(A, B, k, method=self.retrieval, nprobe=self.nprobe)
-        return torch.as_tensor(scores.mean(axis=1), dtype=A.dtype, device=A.device)
+def _approximate_scores(emb, pool1, pool2, queries, k, csls_k, *, method, nprobe):
+    """As :func:`_exact_scores`, each search approximate (:class:`~mimea_core.retrieval.InnerProductIndex`).
 
-    def score_pass(self, A, B, query_pos, k, chunk_size, *, out) -> np.ndarray:
-        if self.retrieval == "exact":
-            return _score_pass(A, B, query_pos, k, chunk_size, out=out)
-        top_scores, top_idx, out_rows = out
-        if len(query_pos):
-            s, i = top_inner_products(A[torch.as_tensor(query_pos, device=A.device)], B, k,
-                                      method=self.retrieval, nprobe=self.nprobe)  # fmt: skip
-            top_scores[out_rows], top_idx[out_rows] = s, i
-        best, _ = top_inner_products(B, A, 1, method=self.retrieval, nprobe=self.nprobe)
-        return best[:, 0]
+    The pools are held once, as unit rows with the two augmentation columns of :func:`_augment`
+    left at 0 (so their inner products are cosines): one cosine index per side (one k-means each)
+    gives the CSLS neighbourhood means ``r``; the columns are then filled in place and the CSLS
+    searches run over the augmented rows in the same cells. Memory: the two pools and one index
+    copy of each, O(n·d).
+    """
+    csls = csls_k > 0
+    S, T = _unit_rows_padded(emb.joint[0], pool1), _unit_rows_padded(emb.joint[1], pool2)
+    in_pool = np.isin(queries, pool1)
+    extra = np.flatnonzero(~in_pool)  # requested sources outside the pool: scored, not in r_S
+    Q = _unit_rows_padded(emb.joint[0], queries[extra])
+    d = S.shape[1] - 2
+    cosine_t = InnerProductIndex(T, method=method, nprobe=nprobe)
+    cosine_s = InnerProductIndex(S, method=method, nprobe=nprobe)
+    if csls:  # every r from the cosine rows first, then the columns filled in place
+        r1, r_q, r2 = (
+            _neighbourhood_means(i, X, csls_k) for i, X in ((cosine_t, S), (cosine_t, Q), (cosine_s, T))
+        )
+        S[:, d], S[:, d + 1], Q[:, d], Q[:, d + 1] = 1.0, -r1 / 2, 1.0, -r_q / 2
+        T[:, d], T[:, d + 1] = -r2 / 2, 1.0
+    cells_s, cells_t = cosine_s.cells, cosine_t.cells
+    del cosine_s, cosine_t
+    best_half = (
+        InnerProductIndex(S, method=method, nprobe=nprobe, cells=cells_s).search(T, 1)[0][:, 0]
+        if len(S)
+        else np.full(len(T), -np.inf, dtype=np.float32)  # no pool-1 source: no target has a best one
+    )
+    targets = InnerProductIndex(T, method=method, nprobe=nprobe, cells=cells_t)
+    top_half = np.empty((len(queries), k), dtype=np.float32)
+    top_idx = np.empty((len(queries), k), dtype=np.int64)
+    rows = np.flatnonzero(in_pool)
+    pos = np.searchsorted(pool1, queries[rows])
+    for chunk in range(0, len(rows), 65536):  # gathered queries in blocks, not a second copy of S
+        at = slice(chunk, chunk + 65536)
+        top_half[rows[at]], top_idx[rows[at]] = targets.search(S[pos[at]], k)
+    if len(extra):
+        top_half[extra], top_idx[extra] = targets.search(Q, k)
+    return top_half, top_idx, best_half
+
+
+def _neighbourhood_means(index: InnerProductIndex, X: np.ndarray, k: int) -> np.ndarray:
+    """Mean inner product of each row of ``X`` with its ``k`` best rows of the index (0 if it is empty)."""
+    if len(X) == 0 or len(index) == 0:
+        return np.zeros(len(X), dtype=np.float32)
+    return index.search(X, k)[0].mean(axis=1)
+
+
+def _unit_rows_padded(X, ids: np.ndarray) -> np.ndarray:
+    """Rows ``ids`` of ``X`` L2-normalised, as float32 with two trailing zero columns (one buffer)."""
+    X = np.asarray(X.cpu() if isinstance(X, torch.Tensor) else X)
+    out = np.zeros((len(ids), X.shape[1] + 2), dtype=np.float32)
+    out[:, :-2] = X[ids]
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    return out
 
 
 def _one_to_one_flags(frame: pd.DataFrame, n1: int, n2: int) -> np.ndarray:

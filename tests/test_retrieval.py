@@ -46,3 +46,49 @@ def test_faiss_recall_and_suggest_behind_the_same_api():
     assert list(a.columns) == list(b.columns) and len(a) == len(b)
     top1 = (a[a["rank"] == 1]["target"].to_numpy() == b[b["rank"] == 1]["target"].to_numpy()).mean()
     assert top1 >= 0.95, top1
+
+
+def test_faiss_candidates_score_csls_like_exact_for_pooled_and_extra_sources():
+    """Seeds left out of the pools, and sources asked for outside the pool: the faiss path finds
+    nearly all exact candidates, and the scores of those it finds are the exact CSLS scores."""
+    pytest.importorskip("faiss", reason="faiss-cpu is an optional extra (pip install faiss-cpu)")
+    torch.set_num_threads(1)
+    x, y = _clustered(3000, seed=1)
+    emb = Embeddings.from_joint(x, y)
+    seeds = np.arange(0, 3000, 10)
+    asked = np.concatenate([seeds[:20], np.arange(1, 400, 3)])  # 20 sources outside the pool
+    kwargs = {"top_k": 5, "sources": asked, "exclude_kg1": seeds, "exclude_kg2": seeds}
+    for csls_k in (3, 0):
+        exact = suggest(emb, csls_k=csls_k, **kwargs)
+        approx = suggest(emb, csls_k=csls_k, retrieval="faiss", **kwargs)
+        assert approx["source"].tolist() == exact["source"].tolist()
+        both = exact.merge(approx, on=["source", "target"], suffixes=("_exact", "_faiss"))
+        assert len(both) >= 0.95 * len(exact), len(both) / len(exact)
+        close = np.isclose(both["score_exact"], both["score_faiss"], atol=1e-4).mean()
+        assert close >= 0.95, close
+        assert not approx["target"].isin(seeds).any()
+    every = {"top_k": 3, "sources": [1, 2, 3], "exclude_kg1": np.arange(3000)}  # empty KG1 pool: r_S = 0
+    exact, approx = suggest(emb, **every), suggest(emb, retrieval="faiss", **every)
+    assert np.array_equal(exact["target"], approx["target"])
+    assert np.allclose(exact["score"], approx["score"], atol=1e-4) and not approx["mutual_nn"].isna().any()
+
+
+def test_faiss_index_reuses_the_cells_of_an_index_over_the_same_entities():
+    """An augmented space searched in the cosine index's cells: no second k-means, same recall."""
+    pytest.importorskip("faiss", reason="faiss-cpu is an optional extra (pip install faiss-cpu)")
+    from mimea_core.retrieval import InnerProductIndex
+
+    x, y = _clustered(4000, seed=2)
+    cosine = InnerProductIndex(y, method="faiss", nprobe=32)
+    bias = np.random.default_rng(0).uniform(-0.2, 0.0, (len(y), 1)).astype(np.float32)
+    augmented = np.hstack([y, bias])  # a per-row bias, as CSLS adds: queries carry a 1 there
+    queries = np.hstack([x, np.ones((len(x), 1), np.float32)])
+    index = InnerProductIndex(augmented, method="faiss", nprobe=32, cells=cosine.cells)
+    assert index._index.nlist == cosine._index.nlist  # its cells, not a new k-means
+    assert (index.cells == cosine.cells).mean() > 0.9  # a row may move to a nearer centroid
+    _, exact = top_inner_products(queries, augmented, 10)
+    _, approx = index.search(queries, 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact, approx, strict=True)])
+    assert recall >= 0.95, recall
+    with pytest.raises(ValueError, match="cells"):
+        InnerProductIndex(augmented[:100], method="faiss", cells=cosine.cells)
