@@ -61,7 +61,8 @@ def suggest(
         exclude_kg1, exclude_kg2: ids left out of the pools (e.g. the training seeds).
         csls_k: CSLS neighbourhood size; 0 for plain cosine.
         chunk_size: most rows of a score block.
-        device: where the score blocks are computed (``"cuda"``: on the GPU, in torch).
+        device: where the exact score blocks are computed (``"cuda"``: on the GPU, in torch); faiss
+            searches run on the CPU (faiss-cpu).
         retrieval: ``"exact"`` (chunked products) or ``"faiss"`` (approximate inverted-file search
             over the same CSLS inner products, :mod:`mimea_core.retrieval`; needs ``faiss-cpu``).
             With faiss the CSLS neighbourhoods, the top-k and each target's best source (for

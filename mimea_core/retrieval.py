@@ -67,9 +67,10 @@ class InnerProductIndex:
                 if len(cells) != len(xb):
                     raise ValueError(f"cells gives {len(cells)} rows a cell, this base has {len(xb)}")
                 nlist = int(cells.max()) + 1
-                centroids = np.zeros((nlist, d), dtype=np.float32)
-                np.add.at(centroids, cells, xb)
-                centroids /= np.maximum(np.bincount(cells, minlength=nlist), 1)[:, None]
+                sums = torch.zeros(nlist, d).index_add_(0, torch.from_numpy(cells), torch.from_numpy(xb))
+                centroids = (
+                    sums / torch.bincount(torch.from_numpy(cells), minlength=nlist).clamp(min=1)[:, None]
+                ).numpy()
                 quantizer = faiss.IndexFlatIP(d)
                 quantizer.add(centroids)
                 index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
