@@ -60,31 +60,9 @@ class InnerProductIndex:
         self._index = None
         self.cells: np.ndarray | None = None  # faiss: each base row's cell
         if method == "faiss" and len(self.base):
-            faiss = _faiss()
             xb = np.ascontiguousarray(self.base.cpu().numpy(), dtype=np.float32)
-            d = xb.shape[1]
-            if cells is not None:
-                if len(cells) != len(xb):
-                    raise ValueError(f"cells gives {len(cells)} rows a cell, this base has {len(xb)}")
-                nlist = int(cells.max()) + 1
-                sums = torch.zeros(nlist, d).index_add_(0, torch.from_numpy(cells), torch.from_numpy(xb))
-                centroids = (
-                    sums / torch.bincount(torch.from_numpy(cells), minlength=nlist).clamp(min=1)[:, None]
-                ).numpy()
-                quantizer = faiss.IndexFlatIP(d)
-                quantizer.add(centroids)
-                index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
-            else:
-                nlist = max(1, min(int(4 * math.sqrt(len(xb))), len(xb) // 39))
-                index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
-                cap = TRAIN_POINTS_PER_CELL * nlist
-                index.cp.seed = seed
-                rng = np.random.default_rng(seed)
-                index.train(xb if len(xb) <= cap else xb[np.sort(rng.choice(len(xb), cap, replace=False))])
-            index.add(xb)
-            self.cells = _cell_of_rows(index, len(xb))
-            index.nprobe = min(nprobe, nlist)
-            self._index = index
+            self._index = _ivf_index(xb, nprobe=nprobe, seed=seed, cells=cells)
+            self.cells = _cell_of_rows(self._index, len(xb))
 
     def __len__(self) -> int:
         return len(self.base)
@@ -129,6 +107,35 @@ def top_inner_products(
     return InnerProductIndex(base, method=method, nprobe=nprobe, chunk_size=chunk_size, seed=seed).search(
         queries, k
     )
+
+
+def _ivf_index(xb: np.ndarray, *, nprobe: int, seed: int, cells: np.ndarray | None):
+    """``IndexIVFFlat`` (inner product) holding ``xb``: cells from a seeded k-means, or ``cells`` given."""
+    faiss = _faiss()
+    d = xb.shape[1]
+    if cells is not None:
+        if len(cells) != len(xb):
+            raise ValueError(f"cells gives {len(cells)} rows a cell, this base has {len(xb)}")
+        nlist = int(cells.max()) + 1
+        at = torch.from_numpy(cells)
+        sums = torch.zeros(nlist, d).index_add_(0, at, torch.from_numpy(xb))
+        quantizer = faiss.IndexFlatIP(d)
+        quantizer.add((sums / torch.bincount(at, minlength=nlist).clamp(min=1)[:, None]).numpy())
+        index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
+    else:
+        nlist = max(1, min(int(4 * math.sqrt(len(xb))), len(xb) // 39))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
+        cap = TRAIN_POINTS_PER_CELL * nlist
+        index.cp.seed = seed
+        sample = (
+            np.sort(np.random.default_rng(seed).choice(len(xb), cap, replace=False))
+            if len(xb) > cap
+            else None
+        )
+        index.train(xb if sample is None else xb[sample])
+    index.add(xb)
+    index.nprobe = min(nprobe, nlist)
+    return index
 
 
 def _cell_of_rows(index, n: int) -> np.ndarray:
