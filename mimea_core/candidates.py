@@ -38,6 +38,7 @@ from mimea_core.evaluation.similarity import normalize_rows, row_chunks, row_nei
 from mimea_core.retrieval import METHODS, InnerProductIndex
 
 BASE_COLUMNS = ("source", "target", "rank", "score", "margin", "mutual_nn", "one_to_one")
+PAIR_BLOCK = 1 << 18  # (source, target) rows per block of the per-modality cosines
 
 
 def suggest(
@@ -294,9 +295,11 @@ def _pair_cosine(emb: Embeddings, modality: str, src: np.ndarray, tgt: np.ndarra
     spaces = emb.per_modality.get(modality)
     if spaces is None:
         return np.full(len(src), np.nan)
-    a = normalize_rows(np.asarray(spaces[0])[src])
-    b = normalize_rows(np.asarray(spaces[1])[tgt])
-    sim = (a * b).sum(dim=1).numpy().astype(np.float64)
+    a, b = normalize_rows(spaces[0]), normalize_rows(spaces[1])
+    sim = np.empty(len(src), dtype=np.float64)
+    for start in range(0, len(src), PAIR_BLOCK):  # gathered rows in blocks: memory O(n·d), not O(rows·d)
+        at = slice(start, start + PAIR_BLOCK)
+        sim[at] = (a[torch.tensor(src[at])] * b[torch.tensor(tgt[at])]).sum(dim=1).numpy()
     present = emb.present.get(modality)
     if present is not None:
         sim[~(np.asarray(present[0])[src] & np.asarray(present[1])[tgt])] = np.nan
