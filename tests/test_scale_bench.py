@@ -1,5 +1,6 @@
 """benchmarks/scale.py: config fields set per run reach the model and the report (``--set dim=64``)."""
 
+import numpy as np
 import pytest
 
 from mimea_core.commands.train import parse_overrides
@@ -51,3 +52,18 @@ def test_scale_size_without_test_metrics_times_embed_and_the_candidates_own_peak
 
     assert own_peak_cell(record) == f"{own:,.0f}"
     assert own_peak_cell({**record, "phase_peaks": False}) == "n/a"  # peaks were the running peak then
+
+
+def test_index_recall_is_one_for_an_exhaustive_faiss_search_and_lower_for_a_narrow_one():
+    pytest.importorskip("faiss", reason="faiss-cpu is an optional extra (pip install faiss-cpu)")
+    from mimea_core.embeddings import Embeddings
+
+    scale = benchmark_script("scale")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4000, 16)).astype(np.float32)  # no clusters: IVF at nprobe 32 misses some
+    emb = Embeddings.from_joint(x, x + 0.1 * rng.normal(size=x.shape).astype(np.float32))
+    seeds = np.stack([np.arange(100), np.arange(100)], axis=1)
+    recall = scale.index_recall(emb, seeds, sample=200, seed=0)
+    assert 0.3 < recall < 1.0, recall
+    small = Embeddings.from_joint(x[:300], x[:300])  # fewer than 39 rows per cell at nlist 7: few cells, all probed
+    assert scale.index_recall(small, seeds, sample=100, seed=0) == 1.0
