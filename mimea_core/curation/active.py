@@ -37,7 +37,7 @@ Measured (benchmarks/results/active_learning.md; counterpart oracle, 1% seeds, n
 weakly trained start on the sample pair (archived), the default beat random (+.024 ± .016 H@1 at 800
 labels; uncertainty alone, β = 1, did not). From the model a curator starts with, on the sample pair
 it is above random on every seed (+.033 ± .009 at 400 labels, +.023 ± .009 at 800, split seeds 1-3); on FB15K-DB15K (H@1 .68 at the
-start) informative and random are level (−.001 at 400 labels, three split seeds), and on the
+start) informative and random are level (−.002 ± .004 at 800 labels, three split seeds), and on the
 development seed nothing tried beat random at 400 labels: informative with a learnt P(counterpart)
 (.743), centrality only with it (.740), "weighted random" (.742), "highest score" (.739) against .746.
 On the sample pair's development seed, β = 0 and γ = 1 were below the default at 400 and 800 labels.
