@@ -352,7 +352,8 @@ def main() -> int:
             record.update({"load_before": before, "load_after": loadavg(), "command": shlex.join(cmd)})
             payload["records"] = [r for r in payload["records"] if r["n"] != n] + [record]
             payload.update({
-                "command": "nice -n 10 python benchmarks/scale.py " + shlex.join(sys.argv[1:]),
+                "command": (f"nice -n {os.nice(0)} " if os.nice(0) else "")  # as it ran: niceness too
+                + "python benchmarks/scale.py " + shlex.join(sys.argv[1:]),
                 "env": environment_stamp(Path(__file__).resolve().parents[1]),
             })  # fmt: skip
             path.write_text(json.dumps(payload, indent=1) + "\n")
