@@ -81,9 +81,11 @@ def measure(
 
     seconds: dict[str, float] = {}
     rss: dict[str, float] = {}  # resident high-water mark while the phase ran (incl. what it inherited)
+    held: dict[str, float] = {}  # resident memory at the phase's start (what it inherited)
 
     def start(phase: str) -> float:
         reset_peak_rss()
+        held[phase] = round(peak_rss_mb(), 1)  # the mark restarts at the current RSS
         return time.perf_counter()
 
     def mark(phase: str, t0: float) -> None:
@@ -140,6 +142,7 @@ def measure(
         "overrides": overrides or {},
         "seconds": seconds,
         "peak_rss_mb": rss,
+        "held_at_start_mb": held,
         "phase_peaks": True,  # peak_rss_mb is per phase (older records hold the process's running peak)
         "hits@1": h1,
         "one_to_one_hits@1": h1_one_to_one,
@@ -219,11 +222,15 @@ def fit_exponent(ns: list[int], ys: list[float]) -> float | None:
 
 
 def _candidates_peak(record: dict[str, Any]) -> str:
-    """The resident peak while candidates were made, the embeddings they are made from included;
-    "n/a" for records made before phase peaks were kept."""
+    """The resident peak while candidates were made, the embeddings they are made from included,
+    and (where recorded) how much of it the candidates added to what the process held at their
+    start; "n/a" for records made before phase peaks were kept."""
     per_phase = record.get("phase_peaks") or "phase_peak_mb" in record  # the latter: records of 2026-12-03
     peak = record["peak_rss_mb"].get("candidates") if per_phase else None
-    return f"{peak:,.0f}" if peak else "n/a"
+    if not peak:
+        return "n/a"
+    held = (record.get("held_at_start_mb") or {}).get("candidates")
+    return f"{peak:,.0f}" + (f" (+{peak - held:,.0f})" if held is not None else "")
 
 
 def _recall(record: dict[str, Any]) -> str:
@@ -249,7 +256,7 @@ def write_report(path: Path, payload: dict[str, Any]) -> None:
         "",
         "| N per KG | entities (KG1, KG2) | triples | epochs | settings | graph per step | test links evaluated | candidates by | "
         + " | ".join(f"{p} s" for p in PHASES)
-        + " | peak RSS MB | candidates' own peak MB | faiss recall@10 (cosine, 1,000 sources) | H@1 | 1-to-1 H@1 | load before → after |",
+        + " | peak RSS MB | candidates' own peak MB (+ added to what was held) | faiss recall@10 (cosine, 1,000 sources) | H@1 | 1-to-1 H@1 | load before → after |",
         "|" + "---|" * (len(PHASES) + 14),
     ]
     for r in rows:
