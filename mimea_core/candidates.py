@@ -94,11 +94,9 @@ def suggest(
             raise ValueError(f"KG{side} joint embeddings contain NaN or inf (did training diverge?)")
     with torch.no_grad():
         if retrieval == "exact":
-            E1 = normalize_rows(emb.joint[0]).to(device)
-            P1 = E1[torch.from_numpy(pool1).to(E1.device)]
-            P2 = normalize_rows(emb.joint[1]).to(device)[torch.from_numpy(pool2).to(E1.device)]
-            top_half, top_idx, best_half = _exact_scores(E1, P1, P2, pool1, queries, k, csls_k, chunk_size)
-            del E1, P1, P2
+            top_half, top_idx, best_half = _exact_scores(
+                emb, pool1, pool2, queries, k, csls_k, chunk_size, device
+            )
         else:
             top_half, top_idx, best_half = _approximate_scores(
                 emb, pool1, pool2, queries, k, csls_k, method=retrieval, nprobe=nprobe
@@ -183,22 +181,28 @@ def _score_pass(
     return best.cpu().numpy()
 
 
-def _exact_scores(E1, P1, P2, pool1, queries, k, csls_k, chunk_size):
-    """Exact CSLS/2 top-k of ``queries`` among ``P2`` and each target's best pool-1 score, by chunked
-    products of augmented rows (:func:`_augment`): ``(top scores, top positions, best per target)``."""
+def _exact_scores(emb, pool1, pool2, queries, k, csls_k, chunk_size, device):
+    """Exact CSLS/2 top-k of ``queries`` among the KG2 pool and each target's best pool-1 score, by
+    chunked products of augmented rows (:func:`_augment`) on ``device``: ``(top scores, top
+    positions, best per target)``. Each unit-row copy is dropped as soon as its augmented one exists."""
+    E1 = normalize_rows(emb.joint[0]).to(device)
+    P1 = E1[torch.from_numpy(pool1).to(E1.device)]
+    P2 = normalize_rows(emb.joint[1]).to(device)[torch.from_numpy(pool2).to(E1.device)]
     r1 = row_neighbourhood_mean(P1, P2, csls_k, chunk_size=chunk_size)
     r2 = row_neighbourhood_mean(P2, P1, csls_k, chunk_size=chunk_size)
     targets = _augment(P2, r2, side=2, csls=csls_k > 0)
+    del P2
     in_pool = np.isin(queries, pool1)
     top_half = np.empty((len(queries), k), dtype=np.float32)
     top_idx = np.empty((len(queries), k), dtype=np.int64)
     best_half = _score_pass(_augment(P1, r1, side=1, csls=csls_k > 0), targets,
                             np.searchsorted(pool1, queries[in_pool]), k, chunk_size,
                             out=(top_half, top_idx, np.flatnonzero(in_pool)))  # fmt: skip
+    del P1
     extra = np.flatnonzero(~in_pool)  # requested sources outside the pool: scored, not in r_S
     if len(extra):
         Q = E1[torch.from_numpy(queries[extra]).to(E1.device)]
-        r_q = row_neighbourhood_mean(Q, P2, csls_k, chunk_size=chunk_size)
+        r_q = row_neighbourhood_mean(Q, targets[:, :-2], csls_k, chunk_size=chunk_size)
         _score_pass(_augment(Q, r_q, side=1, csls=csls_k > 0), targets, np.arange(len(extra)), k, chunk_size,
                     out=(top_half, top_idx, extra))  # fmt: skip
     return top_half, top_idx, best_half
