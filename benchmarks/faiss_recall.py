@@ -40,6 +40,7 @@ def main() -> int:
     from mimea_core.config import MIMEAConfig
     from mimea_core.data import load_pair, make_split
     from mimea_core.inference import embed
+    from mimea_core.retrieval import recall_at_k
 
     pair = load_pair(str(REPO / "datasets" / "fb15k-db15k.toml"))
     if args.run:
@@ -66,7 +67,7 @@ def main() -> int:
         approx = suggest(emb, retrieval="faiss", nprobe=nprobe, **kwargs)
         secs = time.perf_counter() - t0
         got = approx["target"].to_numpy().reshape(-1, 10)
-        recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ref, got, strict=True)]))
+        recall = recall_at_k(ref, got)
         rows.append({"nprobe": nprobe, "recall@10": round(recall, 4),
                      "top1_agreement": round(float((ref[:, 0] == got[:, 0]).mean()), 4), "seconds": round(secs, 2)})  # fmt: skip
         print(rows[-1], flush=True)

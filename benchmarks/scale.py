@@ -186,7 +186,7 @@ def index_recall(emb, seeds: np.ndarray, *, sample: int, seed: int, k: int = 10)
     import torch
 
     from mimea_core.evaluation.similarity import normalize_rows
-    from mimea_core.retrieval import InnerProductIndex
+    from mimea_core.retrieval import InnerProductIndex, recall_at_k
 
     n1, n2 = emb.num_entities
     pool1, pool2 = np.setdiff1d(np.arange(n1), seeds[:, 0]), np.setdiff1d(np.arange(n2), seeds[:, 1])
@@ -195,7 +195,7 @@ def index_recall(emb, seeds: np.ndarray, *, sample: int, seed: int, k: int = 10)
     base = normalize_rows(emb.joint[1])[torch.from_numpy(pool2)]
     exact = InnerProductIndex(base).search(queries, k)[1]
     approx = InnerProductIndex(base, method="faiss").search(queries, k)[1]
-    return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(exact, approx, strict=True)]))
+    return recall_at_k(exact, approx)
 
 
 def run_child(cmd: list[str]) -> tuple[int, list[str]]:

@@ -147,11 +147,17 @@ def _augment(X: torch.Tensor, r: torch.Tensor, *, side: int, csls: bool) -> torc
     """Rows ``[x, 1, -r(x)/2]`` (side 1) or ``[y, -r(y)/2, 1]`` (side 2), so that one matrix product
     gives ``x'·y' = cos(x, y) - r(x)/2 - r(y)/2 = CSLS(x, y)/2`` with no elementwise pass over the
     scores. Without CSLS the two extra columns are 0 and the product is the cosine."""
-    ones = torch.ones(len(X), 1, dtype=X.dtype, device=X.device)
-    if not csls:
-        ones = torch.zeros_like(ones)
-    half = (-r / 2)[:, None] if csls else torch.zeros_like(ones)
-    return torch.cat([X, ones, half] if side == 1 else [X, half, ones], dim=1)
+    out = torch.cat([X, torch.zeros(len(X), 2, dtype=X.dtype, device=X.device)], dim=1)
+    if csls:
+        _fill_csls_columns(out, r, side=side)
+    return out
+
+
+def _fill_csls_columns(X, r, *, side: int) -> None:
+    """Writes the two trailing columns of :func:`_augment`'s layout into ``X`` (tensor or array), in place."""
+    one, half = (-2, -1) if side == 1 else (-1, -2)
+    X[:, one] = 1.0
+    X[:, half] = -r / 2
 
 
 def _score_pass(
@@ -222,32 +228,32 @@ def _approximate_scores(emb, pool1, pool2, queries, k, csls_k, *, method, nprobe
     in_pool = np.isin(queries, pool1)
     extra = np.flatnonzero(~in_pool)  # requested sources outside the pool: scored, not in r_S
     Q = _unit_rows_padded(emb.joint[0], queries[extra])
-    d = S.shape[1] - 2
-    cosine_t = InnerProductIndex(T, method=method, nprobe=nprobe)
-    cosine_s = InnerProductIndex(S, method=method, nprobe=nprobe)
+    index_t = InnerProductIndex(T, method=method, nprobe=nprobe)  # cosine: the padding columns are 0
+    index_s = InnerProductIndex(S, method=method, nprobe=nprobe)
     if csls:  # every r from the cosine rows first, then the columns filled in place
         r1, r_q, r2 = (
-            _neighbourhood_means(i, X, csls_k) for i, X in ((cosine_t, S), (cosine_t, Q), (cosine_s, T))
+            _neighbourhood_means(i, X, csls_k) for i, X in ((index_t, S), (index_t, Q), (index_s, T))
         )
-        S[:, d], S[:, d + 1], Q[:, d], Q[:, d + 1] = 1.0, -r1 / 2, 1.0, -r_q / 2
-        T[:, d], T[:, d + 1] = -r2 / 2, 1.0
-    cells_s, cells_t = cosine_s.cells, cosine_t.cells
-    del cosine_s, cosine_t
+        for X, r, side in ((S, r1, 1), (Q, r_q, 1), (T, r2, 2)):
+            _fill_csls_columns(X, r, side=side)
+        cells_s, cells_t = index_s.cells, index_t.cells
+        del index_s, index_t  # their copies of the cosine rows, before the augmented ones are made
+        index_s = InnerProductIndex(S, method=method, nprobe=nprobe, cells=cells_s)
+        index_t = InnerProductIndex(T, method=method, nprobe=nprobe, cells=cells_t)
     best_half = (
-        InnerProductIndex(S, method=method, nprobe=nprobe, cells=cells_s).search(T, 1)[0][:, 0]
+        index_s.search(T, 1)[0][:, 0]
         if len(S)
         else np.full(len(T), -np.inf, dtype=np.float32)  # no pool-1 source: no target has a best one
     )
-    targets = InnerProductIndex(T, method=method, nprobe=nprobe, cells=cells_t)
     top_half = np.empty((len(queries), k), dtype=np.float32)
     top_idx = np.empty((len(queries), k), dtype=np.int64)
     rows = np.flatnonzero(in_pool)
     pos = np.searchsorted(pool1, queries[rows])
     for chunk in range(0, len(rows), 65536):  # gathered queries in blocks, not a second copy of S
         at = slice(chunk, chunk + 65536)
-        top_half[rows[at]], top_idx[rows[at]] = targets.search(S[pos[at]], k)
+        top_half[rows[at]], top_idx[rows[at]] = index_t.search(S[pos[at]], k)
     if len(extra):
-        top_half[extra], top_idx[extra] = targets.search(Q, k)
+        top_half[extra], top_idx[extra] = index_t.search(Q, k)
     return top_half, top_idx, best_half
 
 

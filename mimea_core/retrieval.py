@@ -109,6 +109,16 @@ def top_inner_products(
     )
 
 
+def recall_at_k(exact: np.ndarray, approx: np.ndarray) -> float:
+    """Mean over rows of ``|approx row ∩ exact row| / k``: the share of the exact top-k found."""
+    k = exact.shape[1]
+    return (
+        float(np.mean([len(set(a) & set(b)) / k for a, b in zip(exact, approx, strict=True)]))
+        if len(exact)
+        else 1.0
+    )
+
+
 def _ivf_index(xb: np.ndarray, *, nprobe: int, seed: int, cells: np.ndarray | None):
     """``IndexIVFFlat`` (inner product) holding ``xb``: cells from a seeded k-means, or ``cells`` given."""
     faiss = _faiss()
