@@ -122,17 +122,27 @@ def measure(
         embeddings, h1 = _train_and_embed(pair, config, split, seconds, start, mark)
         h1_one_to_one = float("nan")
     seeds = np.concatenate([split.train, split.valid])
+    facts = {
+        "entities_per_kg": [pair.kg1.num_entities, pair.kg2.num_entities],
+        "triples": [int(len(pair.kg1.triples)), int(len(pair.kg2.triples))],
+        "shape": {"kg1": degree_stats(pair.kg1), "kg2": degree_stats(pair.kg2)},
+    }
+    del pair  # candidates are made from the embeddings alone (as `suggest` from a saved run is)
+    if evaluate:
+        del result
     t0 = start("candidates")
     with torch.no_grad():
         torch.set_num_threads(len(os.sched_getaffinity(0)))
         frame = suggest(embeddings, top_k=10, exclude_kg1=seeds[:, 0], exclude_kg2=seeds[:, 1],
                         retrieval=retrieval)  # fmt: skip
     mark("candidates", t0)
-    recall = index_recall(embeddings, seeds, sample=1000, seed=seed) if retrieval == "faiss" else None
+    recall = (
+        index_recall(embeddings, seeds, sample=1000, seed=seed, method=retrieval) if retrieval != "exact" else None
+    )
     return {
         "n": n,
-        "entities_per_kg": [pair.kg1.num_entities, pair.kg2.num_entities],
-        "triples": [int(len(pair.kg1.triples)), int(len(pair.kg2.triples))],
+        "entities_per_kg": facts["entities_per_kg"],
+        "triples": facts["triples"],
         "test_links": int(len(split.test)),
         "test_sample": test_sample,
         "retrieval": retrieval,
@@ -149,7 +159,7 @@ def measure(
         "candidate_rows": int(len(frame)),
         "modalities": list(embeddings.modalities),
         "joint_dim": int(embeddings.dim),  # len(modalities) x config.dim: what --set dim=... gave
-        "shape": {"kg1": degree_stats(pair.kg1), "kg2": degree_stats(pair.kg2)},
+        "shape": facts["shape"],
         "device": config.device,
     }
 
@@ -179,8 +189,8 @@ def _train_and_embed(pair, config, split, seconds, start, mark) -> tuple[Any, fl
     return emb, float(metrics_from_ranks(ranks["csls"])["hits@1"])
 
 
-def index_recall(emb, seeds: np.ndarray, *, sample: int, seed: int, k: int = 10) -> float:
-    """recall@k of a faiss index (``suggest``'s first, cosine) against exact search, for ``sample``
+def index_recall(emb, seeds: np.ndarray, *, sample: int, seed: int, k: int = 10, method: str = "faiss") -> float:
+    """recall@k of a faiss index (``method``; ``suggest``'s first, cosine) against exact search, for ``sample``
     random non-seed KG1 entities among the non-seed KG2 ones: how much the approximation misses at
     this size, where exact candidates for every source are out of reach."""
     import torch
@@ -194,7 +204,7 @@ def index_recall(emb, seeds: np.ndarray, *, sample: int, seed: int, k: int = 10)
     queries = normalize_rows(emb.joint[0])[torch.from_numpy(chosen)]
     base = normalize_rows(emb.joint[1])[torch.from_numpy(pool2)]
     exact = InnerProductIndex(base).search(queries, k)[1]
-    approx = InnerProductIndex(base, method="faiss").search(queries, k)[1]
+    approx = InnerProductIndex(base, method=method).search(queries, k)[1]
     return recall_at_k(exact, approx)
 
 
@@ -319,7 +329,7 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=RESULTS, help="result folder")
     p.add_argument("--test-sample", type=int, default=0,
                    help="evaluate on this many sampled test links (0 = all; candidate pools stay full)")  # fmt: skip
-    p.add_argument("--retrieval", default="exact", choices=["exact", "faiss"], help="candidate search")
+    p.add_argument("--retrieval", default="exact", choices=["exact", "faiss", "faiss-sq8"], help="candidate search")
     p.add_argument("--graph-fanout", type=int, default=0,
                    help="0: each step propagates the whole graph; K: sampled neighbourhoods (model/sampling.py)")  # fmt: skip
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",

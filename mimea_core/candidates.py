@@ -19,9 +19,9 @@ Columns of the returned table (one row per source and candidate):
   with that target (ties count as mutual).
 - ``one_to_one``: the pair is kept by a global one-to-one decoding of the suggested edges
   (:func:`~mimea_core.alignment.sparse_one_to_one`: Sinkhorn on the candidate graph, then greedy).
-- per modality ``m``: ``sim_m`` (cosine in that modality's space; NaN when either entity lacks the
-  modality), ``w1_m``/``w2_m`` (fusion weights of source/target), ``wvar1_m``/``wvar2_m`` (their
-  Beta variances).
+- per modality ``m`` (float32): ``sim_m`` (cosine in that modality's space; NaN when either entity
+  lacks the modality), ``w1_m``/``w2_m`` (fusion weights of source/target), ``wvar1_m``/``wvar2_m``
+  (their Beta variances).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import torch
 from mimea_core.alignment import sparse_one_to_one
 from mimea_core.embeddings import Embeddings
 from mimea_core.evaluation.similarity import normalize_rows, row_chunks, row_neighbourhood_mean
-from mimea_core.retrieval import METHODS, InnerProductIndex
+from mimea_core.retrieval import METHODS, InnerProductIndex, LazyRows
 
 BASE_COLUMNS = ("source", "target", "rank", "score", "margin", "mutual_nn", "one_to_one")
 PAIR_BLOCK = 1 << 18  # (source, target) rows per block of the per-modality cosines
@@ -64,10 +64,12 @@ def suggest(
         chunk_size: most rows of a score block.
         device: where the exact score blocks are computed (``"cuda"``: on the GPU, in torch); faiss
             searches run on the CPU (faiss-cpu).
-        retrieval: ``"exact"`` (chunked products) or ``"faiss"`` (approximate inverted-file search
-            over the same CSLS inner products, :mod:`mimea_core.retrieval`; needs ``faiss-cpu``).
-            With faiss the CSLS neighbourhoods, the top-k and each target's best source (for
-            ``mutual_nn``) are all searched approximately; ``nprobe`` cells are searched per query.
+        retrieval: ``"exact"`` (chunked products), ``"faiss"`` (approximate inverted-file search
+            over the same CSLS inner products, :mod:`mimea_core.retrieval`; needs ``faiss-cpu``) or
+            ``"faiss-sq8"`` (the same with 8-bit codes: a quarter of the index memory, the rows
+            found re-scored exactly). With faiss the CSLS neighbourhoods, the top-k and each
+            target's best source (for ``mutual_nn``) are all searched approximately; ``nprobe``
+            cells are searched per query.
 
     Returns:
         A DataFrame with ``BASE_COLUMNS`` then, per modality, ``sim_m, w1_m, w2_m, wvar1_m, wvar2_m``;
@@ -217,25 +219,24 @@ def _exact_scores(emb, pool1, pool2, queries, k, csls_k, chunk_size, device):
 def _approximate_scores(emb, pool1, pool2, queries, k, csls_k, *, method, nprobe):
     """As :func:`_exact_scores`, each search approximate (:class:`~mimea_core.retrieval.InnerProductIndex`).
 
-    The pools are held once, as unit rows with the two augmentation columns of :func:`_augment`
-    left at 0 (so their inner products are cosines): one cosine index per side (one k-means each)
-    gives the CSLS neighbourhood means ``r``; the columns are then filled in place and the CSLS
-    searches run over the augmented rows in the same cells. Memory: the two pools and one index
-    copy of each, O(n·d).
+    The pools are never copied whole: their rows are made block by block (:class:`LazyRows`) as unit
+    rows with the two columns of :func:`_augment`, first left at 0 (so inner products are cosines).
+    One cosine index per side (one k-means each) gives the CSLS neighbourhood means ``r``; it is
+    then dropped and the CSLS index built over the augmented rows in the same cells. Memory: one
+    index (a float32 copy of the pool, or its 8-bit codes with ``"faiss-sq8"``) per side, O(n·d).
     """
     csls = csls_k > 0
-    S, T = _unit_rows_padded(emb.joint[0], pool1), _unit_rows_padded(emb.joint[1], pool2)
+    joint1, joint2 = emb.joint
     in_pool = np.isin(queries, pool1)
-    extra = np.flatnonzero(~in_pool)  # requested sources outside the pool: scored, not in r_S
-    Q = _unit_rows_padded(emb.joint[0], queries[extra])
+    extra = queries[~in_pool]  # requested sources outside the pool: scored, not in r_S
+    S, T, Q = _unit_rows(joint1, pool1), _unit_rows(joint2, pool2), _unit_rows(joint1, extra)
     index_t = InnerProductIndex(T, method=method, nprobe=nprobe)  # cosine: the padding columns are 0
     index_s = InnerProductIndex(S, method=method, nprobe=nprobe)
-    if csls:  # every r from the cosine rows first, then the columns filled in place
+    if csls:
         r1, r_q, r2 = (
             _neighbourhood_means(i, X, csls_k) for i, X in ((index_t, S), (index_t, Q), (index_s, T))
         )
-        for X, r, side in ((S, r1, 1), (Q, r_q, 1), (T, r2, 2)):
-            _fill_csls_columns(X, r, side=side)
+        S, Q, T = _unit_rows(joint1, pool1, r1, 1), _unit_rows(joint1, extra, r_q, 1), _unit_rows(joint2, pool2, r2, 2)
         cells_s, cells_t = index_s.cells, index_t.cells
         del index_s, index_t  # their copies of the cosine rows, before the augmented ones are made
         index_s = InnerProductIndex(S, method=method, nprobe=nprobe, cells=cells_s)
@@ -248,30 +249,35 @@ def _approximate_scores(emb, pool1, pool2, queries, k, csls_k, *, method, nprobe
     top_half = np.empty((len(queries), k), dtype=np.float32)
     top_idx = np.empty((len(queries), k), dtype=np.int64)
     rows = np.flatnonzero(in_pool)
-    pos = np.searchsorted(pool1, queries[rows])
-    for chunk in range(0, len(rows), 65536):  # gathered queries in blocks, not a second copy of S
-        at = slice(chunk, chunk + 65536)
-        top_half[rows[at]], top_idx[rows[at]] = index_t.search(S[pos[at]], k)
+    top_half[rows], top_idx[rows] = index_t.search(S.take(np.searchsorted(pool1, queries[rows])), k)
     if len(extra):
-        top_half[extra], top_idx[extra] = index_t.search(Q, k)
+        top_half[~in_pool], top_idx[~in_pool] = index_t.search(Q, k)
     return top_half, top_idx, best_half
 
 
-def _neighbourhood_means(index: InnerProductIndex, X: np.ndarray, k: int) -> np.ndarray:
+def _neighbourhood_means(index: InnerProductIndex, X: LazyRows, k: int) -> np.ndarray:
     """Mean inner product of each row of ``X`` with its ``k`` best rows of the index (0 if it is empty)."""
     if len(X) == 0 or len(index) == 0:
         return np.zeros(len(X), dtype=np.float32)
     return index.search(X, k)[0].mean(axis=1)
 
 
-def _unit_rows_padded(X, ids: np.ndarray) -> np.ndarray:
-    """Rows ``ids`` of ``X`` L2-normalised, as float32 with two trailing zero columns (one buffer)."""
+def _unit_rows(X, ids: np.ndarray, r: np.ndarray | None = None, side: int = 1) -> LazyRows:
+    """Rows ``ids`` of ``X`` L2-normalised, as float32 with :func:`_augment`'s two trailing columns:
+    zeros, or (``r`` given, one value per row of ``ids``) the CSLS columns of ``side``; made on demand."""
     X = np.asarray(X.cpu() if isinstance(X, torch.Tensor) else X)
-    out = np.zeros((len(ids), X.shape[1] + 2), dtype=np.float32)
-    out[:, :-2] = X[ids]
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    np.divide(out, norms, out=out, where=norms > 0)
-    return out
+    ids = np.asarray(ids, dtype=np.int64)
+
+    def make(at: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(at), X.shape[1] + 2), dtype=np.float32)
+        out[:, :-2] = X[ids[at]]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        np.divide(out, norms, out=out, where=norms > 0)
+        if r is not None:
+            _fill_csls_columns(out, r[at], side=side)
+        return out
+
+    return LazyRows(len(ids), X.shape[1] + 2, make)
 
 
 def _one_to_one_flags(frame: pd.DataFrame, n1: int, n2: int) -> np.ndarray:
@@ -283,33 +289,35 @@ def _one_to_one_flags(frame: pd.DataFrame, n1: int, n2: int) -> np.ndarray:
 
 
 def _add_modality_columns(frame: pd.DataFrame, emb: Embeddings) -> pd.DataFrame:
+    """Appends each modality's columns to ``frame`` in place, as float32 (what the model computes
+    them in), one column at a time as each is computed: at a million sources and four modalities
+    they are 0.7 GB (1.4 GB as float64), and a concatenation would copy the whole table."""
     src = frame["source"].to_numpy()
     tgt = frame["target"].to_numpy()
-    columns: dict[str, np.ndarray] = {}
     for m in emb.modalities:
-        columns[f"sim_{m}"] = _pair_cosine(emb, m, src, tgt)
+        frame[f"sim_{m}"] = _pair_cosine(emb, m, src, tgt)
         for prefix, table in (("w", emb.weights), ("wvar", emb.weight_var)):
             pair = table.get(m)
             for side, ids in ((0, src), (1, tgt)):
-                name = f"{prefix}{side + 1}_{m}"
-                columns[name] = (
-                    np.asarray(pair[side], dtype=np.float64)[ids]
+                frame[f"{prefix}{side + 1}_{m}"] = (
+                    np.asarray(pair[side], dtype=np.float32)[ids]
                     if pair is not None
-                    else np.full(len(ids), np.nan)
+                    else np.full(len(ids), np.nan, dtype=np.float32)
                 )
-    return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1) if columns else frame
+    return frame
 
 
 def _pair_cosine(emb: Embeddings, modality: str, src: np.ndarray, tgt: np.ndarray) -> np.ndarray:
     """Row-wise cosine of (source, target) in one modality's space; NaN where either lacks it."""
     spaces = emb.per_modality.get(modality)
     if spaces is None:
-        return np.full(len(src), np.nan)
-    a, b = normalize_rows(spaces[0]), normalize_rows(spaces[1])
-    sim = np.empty(len(src), dtype=np.float64)
+        return np.full(len(src), np.nan, dtype=np.float32)
+    a, b = (torch.as_tensor(np.asarray(x)) for x in spaces)
+    sim = np.empty(len(src), dtype=np.float32)
     for start in range(0, len(src), PAIR_BLOCK):  # gathered rows in blocks: memory O(n·d), not O(rows·d)
         at = slice(start, start + PAIR_BLOCK)
-        sim[at] = (a[torch.tensor(src[at])] * b[torch.tensor(tgt[at])]).sum(dim=1).numpy()
+        rows_a, rows_b = normalize_rows(a[torch.tensor(src[at])]), normalize_rows(b[torch.tensor(tgt[at])])
+        sim[at] = (rows_a * rows_b).sum(dim=1).numpy()
     present = emb.present.get(modality)
     if present is not None:
         sim[~(np.asarray(present[0])[src] & np.asarray(present[1])[tgt])] = np.nan
@@ -342,4 +350,4 @@ def _dtype(column: str) -> str:
         return "int64"
     if column in ("mutual_nn", "one_to_one"):
         return "bool"
-    return "float64"
+    return "float64" if column in ("score", "margin") else "float32"

@@ -126,7 +126,22 @@ def test_suggest_user_errors_are_one_line(trained_run, tmp_path, capsys):
     assert main(["suggest", str(run_dir), "--out", str(tmp_path / "missing" / "x.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert main(["suggest", str(run_dir), "--out", str(tmp_path / "x.csv"), "--top-k", "0"]) == 2
+    assert main(["suggest", str(run_dir), "--out", str(tmp_path / "x.csv"), "--nprobe", "0"]) == 2
+    assert "--nprobe" in capsys.readouterr().err
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_suggest_with_faiss_finds_the_exact_candidates_on_a_small_run(trained_run, tmp_path):
+    pytest.importorskip("faiss", reason="faiss-cpu is an optional extra (pip install faiss-cpu)")
+    run_dir, _, _ = trained_run
+    frames = {}
+    for method in ("exact", "faiss-sq8"):
+        out = tmp_path / f"{method}.csv"
+        assert main(["suggest", str(run_dir), "--top-k", "3", "--out", str(out), "--retrieval", method]) == 0
+        frames[method] = pd.read_csv(out)
+    exact, sq8 = frames["exact"], frames["faiss-sq8"]
+    assert exact["source"].tolist() == sq8["source"].tolist()
+    assert (exact["target"] == sq8["target"]).mean() > 0.95  # a small run: every cell probed or nearly
 
 
 @pytest.mark.parametrize("command", ["evaluate", "suggest"])

@@ -12,6 +12,7 @@ import pandas as pd
 from mimea_core.commands.evaluate import add_run_arguments, load_run_embeddings
 from mimea_core.errors import ConfigError, MimeaError
 from mimea_core.fileio import atomic_writer, spreadsheet_safe
+from mimea_core.retrieval import METHODS
 
 NAME = "suggest"
 HELP = "write top-k candidate KG2 matches for KG1 entities (with names, flags, per-modality detail) to CSV"
@@ -39,6 +40,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--chunk-size", type=int, default=4096, help="most source rows scored at once (bounds memory)"
     )
+    p.add_argument(
+        "--retrieval", choices=METHODS, default="exact",
+        help="exact: every pair scored (in blocks); faiss: approximate inverted-file search, for large "
+        "graphs (needs faiss-cpu); faiss-sq8: the same with 8-bit codes, a quarter of the index memory",
+    )  # fmt: skip
+    p.add_argument("--nprobe", type=int, default=32, help="faiss: cells searched per source (more: higher recall, slower)")
 
 
 def resolve_sources(values: Sequence[str], identifiers: list[str], names: list[str]) -> np.ndarray:
@@ -91,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--top-k must be >= 1, got {args.top_k}")
     if args.chunk_size < 1:
         raise ConfigError(f"--chunk-size must be >= 1, got {args.chunk_size}")
+    if args.nprobe < 1:
+        raise ConfigError(f"--nprobe must be >= 1, got {args.nprobe}")
     loaded, pair, emb = load_run_embeddings(args)
     exclude1 = exclude2 = None
     if not args.include_seeds:
@@ -101,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     df = suggest(
         emb, top_k=args.top_k, sources=sources, exclude_kg1=exclude1, exclude_kg2=exclude2,
         csls_k=args.csls_k, chunk_size=args.chunk_size, device=loaded.model.device,
+        retrieval=args.retrieval, nprobe=args.nprobe,
     )  # fmt: skip
     src, tgt = df["source"].to_numpy(), df["target"].to_numpy()
     named = {
