@@ -105,30 +105,32 @@ class InnerProductIndex:
         if method not in METHODS:
             raise ConfigError(f"unknown retrieval method {method!r}; choose one of {', '.join(METHODS)}")
         self.method, self.chunk_size = method, chunk_size
-        self.rows = as_rows(base)
+        self._n = len(base)
         self._base: torch.Tensor | None = None  # exact: the rows, on the device they came on
+        self.rows: LazyRows | None = None  # faiss: where rows are (re-)made from
         self._index = None
         self.cells: np.ndarray | None = None  # faiss: each base row's cell
         if method == "exact":
-            self._base = torch.from_numpy(self.rows.all()) if isinstance(base, LazyRows) else torch.as_tensor(base)
-        elif len(self.rows):
+            self._base = torch.from_numpy(base.all()) if isinstance(base, LazyRows) else torch.as_tensor(base)
+        elif self._n:
+            self.rows = as_rows(base)
             self._index = _ivf_index(_padded(self.rows), nprobe=nprobe, seed=seed, cells=cells,
                                      quantized=method == "faiss-sq8")  # fmt: skip
             self.cells = _cell_of_rows(self._index, len(self.rows))
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return self._n
 
     def search(self, queries: torch.Tensor | np.ndarray | LazyRows, k: int) -> tuple[np.ndarray, np.ndarray]:
         """``(scores, indices)``, each (len(queries), k): the ``k`` base rows with the largest inner
         product with each query, best first (``k`` clipped to ``len(base)``)."""
-        k = min(k, len(self.rows))
+        k = min(k, self._n)
         if self._base is not None and not isinstance(queries, LazyRows):
             return self._exact(torch.as_tensor(queries), k)
         q = as_rows(queries)
         scores = np.empty((len(q), k), dtype=np.float32)
         idx = np.empty((len(q), k), dtype=np.int64)
-        if len(self.rows) == 0:
+        if self._n == 0:
             return scores, idx
         for at, block in q.blocks():
             found = (
@@ -141,7 +143,7 @@ class InnerProductIndex:
 
     def _approximate(self, xq: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         lossy = self.method == "faiss-sq8"
-        wanted = min(REFINE_FACTOR * k, len(self.rows)) if lossy else k
+        wanted = min(REFINE_FACTOR * k, self._n) if lossy else k
         xq_padded = _pad_columns(xq, self._index.d)
         scores, idx = self._index.search(xq_padded, wanted)
         # a query whose probed cells hold fewer rows than wanted gets -1s: search those in every cell
