@@ -99,6 +99,9 @@ if st.button("Run what-if", key="wi_run") or st.session_state.get("wi_done"):
                     }
                 )
                 changed = int((ranking["top_before"] != ranking["top_after"]).sum())
+                old_ranks = np.asarray(ranking["old_top_rank_after"], dtype=float)
+                old_ranks = old_ranks[np.isfinite(old_ranks)]
+                mean_rank = f"{old_ranks.mean():.2f}" if len(old_ranks) else "n/a (none is still a candidate)"
                 st.text(f"Top-1 candidate changed for {changed} of {len(ranking)} entities; "
-                        f"mean rank of the old top-1 now {np.nanmean(ranking['old_top_rank_after']):.2f}")  # fmt: skip
+                        f"mean rank of the old top-1 now {mean_rank}")  # fmt: skip
                 st.dataframe(table, hide_index=True)
