@@ -20,6 +20,8 @@ sizes present.
 
     nice -n 10 python benchmarks/scale.py --sizes 15000,100000     # adds/replaces those sizes
     python benchmarks/scale.py --sizes 1000000 --epochs 1 --set dim=64 --no-evaluate --name scale-1m
+    python benchmarks/scale.py --sizes 1000000 --device cuda --set dim=64 --graph-fanout 10 \
+        --no-evaluate --name scale-gpu-1m                          # the GPU column: exact candidates on it
     python benchmarks/scale.py --report-only                       # rewrite .md/.png from the JSON
     python benchmarks/scale.py --stats                             # synthetic vs FB15K/DB15K shape
 
@@ -71,7 +73,7 @@ def measure(
     import torch
 
     from mimea_core.candidates import suggest
-    from mimea_core.config import MIMEAConfig
+    from mimea_core.config import MIMEAConfig, resolve_device
     from mimea_core.data import make_split
     from mimea_core.data.synthetic import SyntheticSpec, degree_stats, synthetic_pair
     from mimea_core.data.types import Split
@@ -134,8 +136,9 @@ def measure(
     t0 = start("candidates")
     with torch.no_grad():
         torch.set_num_threads(len(os.sched_getaffinity(0)))
+        # exact candidates run their score blocks on the model's device (a GPU does 1M x 1M in minutes)
         frame = suggest(embeddings, top_k=10, exclude_kg1=seeds[:, 0], exclude_kg2=seeds[:, 1],
-                        retrieval=retrieval)  # fmt: skip
+                        retrieval=retrieval, device=resolve_device(config.device))  # fmt: skip
     mark("candidates", t0)
     recall = (
         index_recall(embeddings, seeds, sample=1000, seed=seed, method=retrieval) if retrieval != "exact" else None
