@@ -323,14 +323,16 @@ def embeddings(run_dir: str, choice: DataChoice) -> Embeddings:
 
 @st.cache_data(show_spinner="Ranking candidates…", max_entries=8)
 def candidates(run_dir: str, choice: DataChoice, top_k: int = TOP_K) -> pd.DataFrame:
-    """Top-k candidates of every KG1 entity that is not a training seed, among non-seed KG2 entities."""
+    """Top-k candidates of every KG1 entity that is not a training seed, among non-seed KG2 entities
+    (exact search; approximate, with faiss, for graphs past ``retrieval.AUTO_EXACT_MAX_PAIRS``)."""
     from mimea_core.candidates import suggest
 
     emb = embeddings(run_dir, choice)
     seeds = load_run(run_dir).seed_pairs
     n1 = emb.num_entities[0]
     sources = np.setdiff1d(np.arange(n1), seeds[:, 0])
-    return suggest(emb, top_k=top_k, sources=sources, exclude_kg1=seeds[:, 0], exclude_kg2=seeds[:, 1])
+    return suggest(emb, top_k=top_k, sources=sources, exclude_kg1=seeds[:, 0], exclude_kg2=seeds[:, 1],
+                   retrieval="auto")  # fmt: skip
 
 
 @st.cache_data(show_spinner="Evaluating each modality…", max_entries=8)

@@ -35,7 +35,7 @@ import torch
 from mimea_core.alignment import sparse_one_to_one
 from mimea_core.embeddings import Embeddings
 from mimea_core.evaluation.similarity import normalize_rows, row_chunks, row_neighbourhood_mean
-from mimea_core.retrieval import METHODS, InnerProductIndex, LazyRows
+from mimea_core.retrieval import CHOICES, InnerProductIndex, LazyRows, resolve_method
 
 BASE_COLUMNS = ("source", "target", "rank", "score", "margin", "mutual_nn", "one_to_one")
 PAIR_BLOCK = 1 << 18  # (source, target) rows per block of the per-modality cosines
@@ -69,7 +69,9 @@ def suggest(
             ``"faiss-sq8"`` (the same with 8-bit codes: a quarter of the index memory, the rows
             found re-scored exactly). With faiss the CSLS neighbourhoods, the top-k and each
             target's best source (for ``mutual_nn``) are all searched approximately; ``nprobe``
-            cells are searched per query.
+            cells are searched per query. ``"auto"``: exact on a GPU or up to
+            :data:`~mimea_core.retrieval.AUTO_EXACT_MAX_PAIRS` source-target pairs, else ``"faiss"``
+            when it is installed (:func:`~mimea_core.retrieval.resolve_method`).
 
     Returns:
         A DataFrame with ``BASE_COLUMNS`` then, per modality, ``sim_m, w1_m, w2_m, wvar1_m, wvar2_m``;
@@ -77,8 +79,8 @@ def suggest(
     """
     if top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
-    if retrieval not in METHODS:
-        raise ValueError(f"unknown retrieval {retrieval!r}; choose one of {', '.join(METHODS)}")
+    if retrieval not in CHOICES:
+        raise ValueError(f"unknown retrieval {retrieval!r}; choose one of {', '.join(CHOICES)}")
     n1, n2 = emb.num_entities
     pool1 = _pool(n1, exclude_kg1, "exclude_kg1")
     pool2 = _pool(n2, exclude_kg2, "exclude_kg2")
@@ -90,6 +92,7 @@ def suggest(
     if len(queries) == 0 or len(pool2) == 0:
         return _empty_frame(emb.modalities)
     k = min(max(top_k, 2), len(pool2))  # at least 2 for the margin
+    retrieval = resolve_method(retrieval, len(queries), len(pool2), device)
 
     for side, X in enumerate(emb.joint, start=1):
         if not np.isfinite(np.asarray(X)).all():

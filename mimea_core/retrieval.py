@@ -35,6 +35,8 @@ from mimea_core.errors import ConfigError
 from mimea_core.evaluation.similarity import row_chunks
 
 METHODS = ("exact", "faiss", "faiss-sq8")
+CHOICES = ("auto", *METHODS)  # "auto": see resolve_method
+AUTO_EXACT_MAX_PAIRS = 50_000 * 50_000  # "auto" on a CPU: exact up to here (~2 min on 2 cores), faiss above
 TRAIN_POINTS_PER_CELL = 64  # k-means sample per IVF cell (faiss wants >= 39; more costs time, not recall)
 BLOCK_ROWS = 16384  # rows made, added or searched at once (lazy rows): ~17 MB at 258 dimensions
 REFINE_FACTOR = 2  # faiss-sq8 finds this many times k rows by their codes, re-scores them, keeps k
@@ -48,6 +50,22 @@ def _faiss():
     except ImportError as err:
         raise ConfigError("approximate retrieval needs faiss: pip install faiss-cpu (or faiss-gpu)") from err
     return faiss
+
+
+def resolve_method(method: str, n_queries: int, n_base: int, device: str | torch.device = "cpu") -> str:
+    """The search ``method`` stands for: itself, or for ``"auto"`` exact search on a GPU or up to
+    :data:`AUTO_EXACT_MAX_PAIRS` query-base pairs, else ``"faiss"`` when faiss is installed."""
+    if method not in CHOICES:
+        raise ConfigError(f"unknown retrieval method {method!r}; choose one of {', '.join(CHOICES)}")
+    if method != "auto":
+        return method
+    if torch.device(device).type == "cuda" or n_queries * n_base <= AUTO_EXACT_MAX_PAIRS:
+        return "exact"
+    try:
+        import faiss  # noqa: F401
+    except ImportError:
+        return "exact"
+    return "faiss"
 
 
 @dataclass(frozen=True)

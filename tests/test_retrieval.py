@@ -138,3 +138,20 @@ def test_lazy_rows_index_equals_the_array_index_and_never_makes_every_row_at_onc
         (s1, i1), (s2, i2) = lazy.search(queries, 5), eager.search(LazyRows(300, 4, lambda at: queries[at]), 5)
         assert np.array_equal(i1, i2) and np.allclose(s1, s2)
         assert np.allclose(s1, np.take_along_axis(queries @ base.T, i1, 1), atol=1e-5)  # exact scores
+
+
+def test_auto_is_exact_for_small_pools_and_on_a_gpu_and_faiss_for_large_ones():
+    from mimea_core.retrieval import AUTO_EXACT_MAX_PAIRS, resolve_method
+
+    assert resolve_method("auto", 1000, 1000) == "exact"
+    assert resolve_method("auto", AUTO_EXACT_MAX_PAIRS, 2, "cuda") == "exact"
+    assert resolve_method("faiss-sq8", 10, 10) == "faiss-sq8"  # an explicit choice stands
+    try:
+        import faiss  # noqa: F401
+
+        large = "faiss"
+    except ImportError:
+        large = "exact"  # without the optional extra, auto never fails
+    assert resolve_method("auto", AUTO_EXACT_MAX_PAIRS, 2) == large
+    with pytest.raises(ConfigError, match="retrieval method"):
+        resolve_method("annoy", 1, 1)
