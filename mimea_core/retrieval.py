@@ -36,7 +36,7 @@ from mimea_core.evaluation.similarity import row_chunks
 
 METHODS = ("exact", "faiss", "faiss-sq8")
 CHOICES = ("auto", *METHODS)  # "auto": see resolve_method
-AUTO_EXACT_MAX_PAIRS = 50_000 * 50_000  # "auto" on a CPU: exact up to here (~2 min on 2 cores), faiss above
+AUTO_EXACT_MAX_PAIRS = 50_000 * 50_000  # "auto" on a CPU: exact up to here (41 s on 2 cores at 256-d), faiss above
 TRAIN_POINTS_PER_CELL = 64  # k-means sample per IVF cell (faiss wants >= 39; more costs time, not recall)
 BLOCK_ROWS = 16384  # rows made, added or searched at once (lazy rows): ~17 MB at 258 dimensions
 REFINE_FACTOR = 2  # faiss-sq8 finds this many times k rows by their codes, re-scores them, keeps k
