@@ -32,6 +32,8 @@ import torch
 from mimea_core.benchmarking.records import environment_line, environment_stamp
 from mimea_core.candidates import suggest
 from mimea_core.embeddings import Embeddings
+from mimea_core.evaluation.similarity import normalize_rows
+from mimea_core.retrieval import METHODS
 from mimea_core.training.runtime import peak_rss_mb, reset_peak_rss
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -57,7 +59,6 @@ def model_shaped_embeddings(n1: int, n2: int, modalities: int, dim: int, seed: i
     weights from a Dirichlet(1) per entity with small variances; the joint rows their weighted
     concatenation, L2-normalised (what :func:`mimea_core.inference.embed` hands over)."""
     gen = torch.Generator().manual_seed(seed)
-    unit = lambda x: torch.nn.functional.normalize(x, dim=1)  # noqa: E731
     names = [f"m{i}" for i in range(modalities)]
     centres = torch.randn(max(1, int(n1**0.5)), modalities * dim, generator=gen)
     base = centres[torch.randint(len(centres), (n1,), generator=gen)]
@@ -68,8 +69,8 @@ def model_shaped_embeddings(n1: int, n2: int, modalities: int, dim: int, seed: i
     joint = []
     for side in sides:
         w = torch.distributions.Dirichlet(torch.ones(modalities)).sample((len(side),))
-        spaces = [unit(side[:, i * dim : (i + 1) * dim]) for i in range(modalities)]
-        joint.append(unit(torch.cat([s * w[:, i : i + 1].sqrt() for i, s in enumerate(spaces)], dim=1)).numpy())
+        spaces = [normalize_rows(side[:, i * dim : (i + 1) * dim]) for i in range(modalities)]
+        joint.append(normalize_rows(torch.cat([s * w[:, i : i + 1].sqrt() for i, s in enumerate(spaces)], dim=1)).numpy())
         for i, m in enumerate(names):
             for table, value in ((emb.per_modality, spaces[i].numpy()), (emb.weights, w[:, i].numpy()),
                                  (emb.weight_var, (0.01 * w[:, i]).numpy()), (emb.present, np.ones(len(side), bool))):  # fmt: skip
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--modalities", type=int, default=0, help="per-modality spaces (0: a joint space only)")
     parser.add_argument("--modality-dim", type=int, default=64, help="dimensions per modality space")
-    parser.add_argument("--retrieval", default="exact", help="exact, faiss or faiss-sq8")
+    parser.add_argument("--retrieval", default="exact", choices=METHODS, help="candidate search")
     parser.add_argument("--nprobe", type=int, default=32, help="faiss cells searched per query")
     parser.add_argument(
         "--name", default="candidates_memory", help="result file stem under benchmarks/results"

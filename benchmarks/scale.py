@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from mimea_core.benchmarking.records import environment_line, environment_stamp
+from mimea_core.retrieval import METHODS
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PHASES = ("generate", "inputs", "epoch", "train", "embed", "evaluate", "candidates")
@@ -207,7 +208,6 @@ def index_recall(emb, seeds: np.ndarray, *, sample: int, seed: int, k: int = 10,
     """recall@k of a faiss index (``method``; ``suggest``'s first, cosine) against exact search, for ``sample``
     random non-seed KG1 entities among the non-seed KG2 ones: how much the approximation misses at
     this size, where exact candidates for every source are out of reach."""
-    import torch
 
     from mimea_core.evaluation.similarity import normalize_rows
     from mimea_core.retrieval import InnerProductIndex, recall_at_k
@@ -215,8 +215,7 @@ def index_recall(emb, seeds: np.ndarray, *, sample: int, seed: int, k: int = 10,
     n1, n2 = emb.num_entities
     pool1, pool2 = np.setdiff1d(np.arange(n1), seeds[:, 0]), np.setdiff1d(np.arange(n2), seeds[:, 1])
     chosen = np.random.default_rng(seed).choice(pool1, min(sample, len(pool1)), replace=False)
-    queries = normalize_rows(emb.joint[0])[torch.from_numpy(chosen)]
-    base = normalize_rows(emb.joint[1])[torch.from_numpy(pool2)]
+    queries, base = normalize_rows(emb.joint[0][chosen]), normalize_rows(emb.joint[1][pool2])  # rows, then unit
     exact = InnerProductIndex(base).search(queries, k)[1]
     approx = InnerProductIndex(base, method=method).search(queries, k)[1]
     return recall_at_k(exact, approx)
@@ -343,7 +342,7 @@ def main() -> int:
     p.add_argument("--out", type=Path, default=RESULTS, help="result folder")
     p.add_argument("--test-sample", type=int, default=0,
                    help="evaluate on this many sampled test links (0 = all; candidate pools stay full)")  # fmt: skip
-    p.add_argument("--retrieval", default="exact", choices=["exact", "faiss", "faiss-sq8"], help="candidate search")
+    p.add_argument("--retrieval", default="exact", choices=METHODS, help="candidate search")
     p.add_argument("--graph-fanout", type=int, default=0,
                    help="0: each step propagates the whole graph; K: sampled neighbourhoods (model/sampling.py)")  # fmt: skip
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",

@@ -75,7 +75,8 @@ def suggest(
 
     Returns:
         A DataFrame with ``BASE_COLUMNS`` then, per modality, ``sim_m, w1_m, w2_m, wvar1_m, wvar2_m``;
-        rows ordered by source (in the order given) then rank.
+        rows ordered by source (in the order given) then rank; ``attrs["retrieval"]`` names the
+        search used (what ``"auto"`` resolved to).
     """
     if top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
@@ -89,10 +90,10 @@ def suggest(
     else:
         queries = _ids(sources, n1, "sources")
         queries = queries[np.sort(np.unique(queries, return_index=True)[1])]  # dedupe, keep order
-    if len(queries) == 0 or len(pool2) == 0:
-        return _empty_frame(emb.modalities)
-    k = min(max(top_k, 2), len(pool2))  # at least 2 for the margin
     retrieval = resolve_method(retrieval, len(queries), len(pool2), device)
+    if len(queries) == 0 or len(pool2) == 0:
+        return _with_search(_empty_frame(emb.modalities), retrieval)
+    k = min(max(top_k, 2), len(pool2))  # at least 2 for the margin
 
     for side, X in enumerate(emb.joint, start=1):
         if not np.isfinite(np.asarray(X)).all():
@@ -109,7 +110,13 @@ def suggest(
 
     factor = 2.0 if csls_k > 0 else 1.0
     frame = ranked_frame(queries, pool2, factor * top_half, top_idx, factor * best_half, top_k, (n1, n2))
-    return _add_modality_columns(frame, emb)
+    return _with_search(_add_modality_columns(frame, emb), retrieval)
+
+
+def _with_search(frame: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Records in ``frame.attrs["retrieval"]`` the search that ranked it ("auto" resolved)."""
+    frame.attrs["retrieval"] = method
+    return frame
 
 
 def ranked_frame(

@@ -155,3 +155,5 @@ def test_auto_is_exact_for_small_pools_and_on_a_gpu_and_faiss_for_large_ones():
     assert resolve_method("auto", AUTO_EXACT_MAX_PAIRS, 2) == large
     with pytest.raises(ConfigError, match="retrieval method"):
         resolve_method("annoy", 1, 1)
+    x, y = _clustered(200)
+    assert suggest(Embeddings.from_joint(x, y), retrieval="auto").attrs["retrieval"] == "exact"  # what it used

@@ -12,7 +12,7 @@ import pandas as pd
 from mimea_core.commands.evaluate import add_run_arguments, load_run_embeddings
 from mimea_core.errors import ConfigError, MimeaError
 from mimea_core.fileio import atomic_writer, spreadsheet_safe
-from mimea_core.retrieval import CHOICES, resolve_method
+from mimea_core.retrieval import CHOICES
 
 NAME = "suggest"
 HELP = "write top-k candidate KG2 matches for KG1 entities (with names, flags, per-modality detail) to CSV"
@@ -108,13 +108,10 @@ def run(args: argparse.Namespace) -> int:
         seeds = np.concatenate([split.train, split.valid, np.asarray(loaded.extra_seeds).reshape(-1, 2)])
         exclude1, exclude2 = np.unique(seeds[:, 0]), np.unique(seeds[:, 1])
     sources = resolve_sources(args.sources, pair.kg1.entities, pair.kg1.names) if args.sources else None
-    n_sources = len(sources) if sources is not None else pair.kg1.num_entities - len(exclude1 if exclude1 is not None else ())
-    n_targets = pair.kg2.num_entities - len(exclude2 if exclude2 is not None else ())
-    method = resolve_method(args.retrieval, n_sources, n_targets, loaded.model.device)
     df = suggest(
         emb, top_k=args.top_k, sources=sources, exclude_kg1=exclude1, exclude_kg2=exclude2,
         csls_k=args.csls_k, chunk_size=args.chunk_size, device=loaded.model.device,
-        retrieval=method, nprobe=args.nprobe,
+        retrieval=args.retrieval, nprobe=args.nprobe,
     )  # fmt: skip
     src, tgt = df["source"].to_numpy(), df["target"].to_numpy()
     named = {
@@ -133,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
     )
     path = Path(args.out)
     write_csv_atomically(out, path)
-    top = df[df["rank"] == 1]
+    top, method = df[df["rank"] == 1], df.attrs["retrieval"]
     print(
         f"wrote {len(df):,} candidates for {df['source'].nunique():,} source entities to {path} "
         f"({int(top['mutual_nn'].sum()):,} mutual nearest neighbours, {int(df['one_to_one'].sum()):,} one-to-one; "
